@@ -1,0 +1,2 @@
+export * from './conference-call.js';
+export * from './manager.js';

@@ -1,0 +1,163 @@
+import { TypedEmitter } from './common/events.js';
+import { childLogger, type Logger } from './common/logger.js';
+import { InvalidStateError } from './common/errors.js';
+import { advertisedRtpAddress, advertisedSipAddress, resolveConfig, type Config, type DeepPartial } from './config/index.js';
+import { SipUserAgent } from './sip/ua.js';
+import { MediaClock, RtpPortAllocator } from './media/index.js';
+import { MixerHost } from './mixer/index.js';
+import { RoomRegistry } from './rooms/index.js';
+import { CallManager } from './calls/index.js';
+
+export interface ServerStats {
+	calls: number;
+	legs: number;
+	rooms: number;
+	activeRooms: number;
+	participants: number;
+	dialogs: number;
+	rtpPortsInUse: number;
+}
+
+export type ServerEvents = {
+	started: [];
+	stopped: [];
+};
+
+/**
+ * Composition root: wires SIP, calls, media, mixer and rooms, and owns them
+ * all, so stop() releases every socket, worker and timer.
+ */
+export class Server extends TypedEmitter<ServerEvents> {
+	readonly config: Config;
+	readonly #log: Logger;
+	#ua: SipUserAgent | undefined;
+	#mixer: MixerHost | undefined;
+	#rooms: RoomRegistry | undefined;
+	#calls: CallManager | undefined;
+	#allocator: RtpPortAllocator | undefined;
+	#clock: MediaClock | undefined;
+	#state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+
+	constructor(config: Config) {
+		super();
+		this.config = config;
+		this.#log = childLogger({ mod: 'server' });
+	}
+
+	get sipPort(): number {
+		if (!this.#ua) {
+			throw new InvalidStateError('server not started');
+		}
+		return this.#ua.port;
+	}
+
+	get rooms(): RoomRegistry {
+		if (!this.#rooms) {
+			throw new InvalidStateError('server not started');
+		}
+		return this.#rooms;
+	}
+
+	get calls(): CallManager {
+		if (!this.#calls) {
+			throw new InvalidStateError('server not started');
+		}
+		return this.#calls;
+	}
+
+	async start(): Promise<void> {
+		if (this.#state !== 'new') {
+			throw new InvalidStateError(`cannot start a server that is ${this.#state}`);
+		}
+		this.#state = 'starting';
+		const c = this.config;
+		try {
+			this.#mixer = await MixerHost.create({ workers: c.mixer.workers, frameMs: 20 });
+			this.#mixer.on('error', (error) => this.#log.error({ err: error }, 'mixer error'));
+			this.#rooms = new RoomRegistry({ mixer: this.#mixer, log: this.#log, defaultSampleRate: c.mixer.sampleRate });
+			this.#rooms.load(c.rooms);
+			this.#allocator = new RtpPortAllocator({ min: c.rtp.portMin, max: c.rtp.portMax, host: c.rtp.host });
+			this.#clock = new MediaClock();
+			this.#ua = await SipUserAgent.create({
+				host: c.sip.host,
+				port: c.sip.port,
+				advertisedAddress: advertisedSipAddress(c),
+				udp: c.sip.udp,
+				tcp: c.sip.tcp,
+				t1Ms: c.sip.t1Ms,
+				userAgent: c.sip.userAgent,
+			});
+			this.#calls = new CallManager({
+				ua: this.#ua,
+				rooms: this.#rooms,
+				deps: {
+					allocator: this.#allocator,
+					clock: this.#clock,
+					rtpAddress: advertisedRtpAddress(c),
+					rtpTimeoutMs: c.rtp.timeoutSec * 1000,
+					log: childLogger({ mod: 'calls' }),
+				},
+			});
+		} catch (error) {
+			await this.#teardown();
+			this.#state = 'stopped';
+			throw error;
+		}
+		this.#state = 'running';
+		this.#log.info(
+			{ sip: { host: c.sip.host, port: this.#ua.port, udp: c.sip.udp, tcp: c.sip.tcp }, rtp: `${c.rtp.portMin}-${c.rtp.portMax}`, rooms: c.rooms.map((r) => r.number) },
+			'server listening',
+		);
+		this.safeEmit('started');
+	}
+
+	stats(): ServerStats {
+		const rooms = this.#rooms?.list() ?? [];
+		return {
+			calls: this.#calls?.size ?? 0,
+			legs: this.#calls?.list().filter((c) => c.leg).length ?? 0,
+			rooms: rooms.length,
+			activeRooms: rooms.filter((r) => r.size > 0).length,
+			participants: rooms.reduce((n, r) => n + r.size, 0),
+			dialogs: this.#ua?.dialogCount ?? 0,
+			rtpPortsInUse: this.#allocator?.inUse ?? 0,
+		};
+	}
+
+	/** Hangs up every call with BYE, then stops workers and closes sockets. */
+	async stop(): Promise<void> {
+		if (this.#state === 'stopped' || this.#state === 'stopping') {
+			return;
+		}
+		this.#state = 'stopping';
+		this.#log.info({ calls: this.#calls?.size ?? 0 }, 'stopping');
+		await this.#teardown();
+		this.#state = 'stopped';
+		this.#log.info('stopped');
+		this.safeEmit('stopped');
+	}
+
+	async #teardown(): Promise<void> {
+		if (this.#calls) {
+			// BYEs go out at once; waiting for every 200 is bounded so a dead
+			// peer cannot hold shutdown for 64*T1.
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([
+				this.#calls.close(),
+				new Promise<void>((resolve) => {
+					timer = setTimeout(resolve, 2000);
+				}),
+			]);
+			clearTimeout(timer);
+		}
+		await this.#ua?.close();
+		await this.#rooms?.close();
+		this.#clock?.close();
+		await this.#mixer?.close();
+	}
+}
+
+/** Creates a server from embedded defaults overlaid with `config`. */
+export async function createServer(config: DeepPartial<Config> = {}): Promise<Server> {
+	return new Server(resolveConfig(config));
+}
