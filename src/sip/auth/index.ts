@@ -1,0 +1,25 @@
+export {
+	buildAuthorization,
+	computeHA1,
+	computeResponse,
+	DigestAuthenticator,
+	formatChallenge,
+	ha1ForAllAlgorithms,
+	parseAlgorithm,
+	parseAuthHeader,
+	selectChallenge,
+} from './digest.js';
+export type {
+	AuthHeader,
+	AuthorizationParams,
+	ChallengeParams,
+	DigestAlgorithm,
+	DigestAuthenticatorOptions,
+	DigestHash,
+	Ha1Lookup,
+	Qop,
+	ResponseParams,
+	ServerAlgorithm,
+	VerifyFailure,
+	VerifyResult,
+} from './digest.js';
