@@ -15,7 +15,7 @@ export type MixerErrorCode =
 export class MixerError extends ServerError {
 	declare readonly code: MixerErrorCode;
 
-	constructor(code: MixerErrorCode, message: string) {
-		super(code, message);
+	constructor(code: MixerErrorCode, message: string, options?: { cause?: unknown }) {
+		super(code, message, options);
 	}
 }

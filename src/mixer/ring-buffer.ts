@@ -25,6 +25,7 @@ const SLOTS = 4;
 const FS = 5;
 const HEADER_INTS = 8;
 const HEADER_BYTES = HEADER_INTS * 4;
+const MAX_SLOTS = 1 << 30;
 
 export class PcmRing {
 	readonly sab: SharedArrayBuffer;
@@ -33,11 +34,17 @@ export class PcmRing {
 	readonly #hdr: Int32Array;
 	readonly #data: Int16Array;
 	readonly #mask: number;
+	/** One view per slot, made once: read() and write() then copy without allocating. */
+	readonly #slotViews: Int16Array[];
 
 	/** Allocates a new ring. `slots` is rounded up to a power of two. */
 	static create(slots: number, frameSamples: number): PcmRing {
 		if (!Number.isInteger(frameSamples) || frameSamples <= 0) {
 			throw new TypeError('frameSamples must be a positive integer');
+		}
+		// Bounded so the doubling below cannot overflow into an endless loop.
+		if (!(slots <= MAX_SLOTS)) {
+			throw new TypeError(`slots must be at most ${MAX_SLOTS}`);
 		}
 		let n = 1;
 		while (n < slots) {
@@ -61,6 +68,10 @@ export class PcmRing {
 		}
 		this.#mask = this.slots - 1;
 		this.#data = new Int16Array(sab, HEADER_BYTES, this.slots * this.frameSamples);
+		this.#slotViews = [];
+		for (let i = 0; i < this.slots; i++) {
+			this.#slotViews.push(this.#data.subarray(i * this.frameSamples, (i + 1) * this.frameSamples));
+		}
 	}
 
 	/** Frames ready to read. */
@@ -77,12 +88,14 @@ export class PcmRing {
 			return false;
 		}
 		const fs = this.frameSamples;
-		const off = (w & this.#mask) * fs;
-		if (frame.length >= fs) {
-			this.#data.set(frame.length === fs ? frame : frame.subarray(0, fs), off);
+		const slot = this.#slotViews[w & this.#mask]!;
+		if (frame.length === fs) {
+			slot.set(frame);
+		} else if (frame.length > fs) {
+			slot.set(frame.subarray(0, fs));
 		} else {
-			this.#data.set(frame, off);
-			this.#data.fill(0, off + frame.length, off + fs);
+			slot.set(frame);
+			slot.fill(0, frame.length);
 		}
 		// The store publishes the frame: Atomics give release/acquire ordering.
 		Atomics.store(this.#hdr, W, (w + 1) | 0);
@@ -94,6 +107,10 @@ export class PcmRing {
 	 * frames beyond that many are skipped first. Returns false when empty.
 	 */
 	read(out: Int16Array, maxBacklog = this.slots): boolean {
+		// A limit below 1 would skip past the write index and read an unwritten slot.
+		if (maxBacklog < 1) {
+			maxBacklog = 1;
+		}
 		const w = Atomics.load(this.#hdr, W);
 		let r = Atomics.load(this.#hdr, R);
 		let avail = (w - r) | 0;
@@ -106,9 +123,7 @@ export class PcmRing {
 			avail = maxBacklog;
 			Atomics.add(this.#hdr, SKIP, skip);
 		}
-		const fs = this.frameSamples;
-		const off = (r & this.#mask) * fs;
-		out.set(this.#data.subarray(off, off + fs));
+		out.set(this.#slotViews[r & this.#mask]!);
 		Atomics.store(this.#hdr, R, (r + 1) | 0);
 		return true;
 	}

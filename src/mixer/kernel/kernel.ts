@@ -8,6 +8,9 @@
  * does not; kernels treat any nonzero value as 1 (C truthiness), so the two
  * implementations cannot disagree on odd values.
  *
+ * After the call `sum[0..frameSamples)` holds the sum (zeros when nobody is
+ * active). `outputs[i]` may be the same array as `inputs[i]` (mixing in place).
+ *
  * The sum is built once per tick, so a room costs O(count × frameSamples)
  * rather than O(count² × frameSamples). `sum` is a 32-bit scratch the caller
  * owns: it holds 65536 full-scale talkers before it could wrap, far beyond any

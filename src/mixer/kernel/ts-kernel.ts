@@ -29,7 +29,8 @@ export const tsKernel: MixKernel = {
 			}
 		}
 		if (first) {
-			// Nobody talked: everyone hears silence.
+			// Nobody talked: everyone hears silence, and the sum says so too (as native's does).
+			sum.fill(0, 0, n);
 			for (let i = 0; i < count; i++) {
 				outputs[i]!.fill(0, 0, n);
 			}
