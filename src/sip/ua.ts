@@ -79,7 +79,7 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 		this.#opts = opts;
 		this.#log = opts.log ?? childLogger({ mod: 'sip' });
 		this.#transport = transport;
-		this.#tx = new TransactionLayer(transport, { t1: opts.t1Ms, clock: opts.clock ?? realClock });
+		this.#tx = new TransactionLayer(transport, { t1: opts.t1Ms, clock: opts.clock ?? realClock, viaHost: opts.advertisedAddress });
 		this.#tx.on('request', (req, tx) => this.#onRequest(req, tx));
 		this.#tx.on('ack', (ack) => this.#onAck(ack));
 	}
