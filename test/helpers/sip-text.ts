@@ -407,7 +407,7 @@ export interface SdpOfferOptions {
 
 /** An SDP body offering (or answering with) G.711 and optionally telephone-event. */
 export function buildSdp(o: SdpOfferOptions): string {
-	const pts = o.codecs.map((c) => (c === 'PCMU' ? 0 : 8));
+	const pts: number[] = o.codecs.map((c) => (c === 'PCMU' ? 0 : 8));
 	if (o.dtmfPt !== null) {
 		pts.push(o.dtmfPt);
 	}
