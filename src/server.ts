@@ -4,7 +4,7 @@ import { InvalidStateError } from './common/errors.js';
 import { advertisedRtpAddress, advertisedSipAddress, resolveConfig, type Config, type DeepPartial } from './config/index.js';
 import { SipUserAgent } from './sip/ua.js';
 import { MediaClock, RtpPortAllocator } from './media/index.js';
-import { MixerHost } from './mixer/index.js';
+import { MixerHost, type MixerStats } from './mixer/index.js';
 import { RoomRegistry } from './rooms/index.js';
 import { CallManager } from './calls/index.js';
 
@@ -37,6 +37,8 @@ export class Server extends TypedEmitter<ServerEvents> {
 	#allocator: RtpPortAllocator | undefined;
 	#clock: MediaClock | undefined;
 	#state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+	/** RTP counters of legs that have already closed (metrics are cumulative). */
+	readonly #closedRtp = { packetsIn: 0, packetsOut: 0, packetsLost: 0, packetsDropped: 0 };
 
 	constructor(config: Config) {
 		super();
@@ -98,6 +100,15 @@ export class Server extends TypedEmitter<ServerEvents> {
 					log: childLogger({ mod: 'calls' }),
 				},
 			});
+			this.#calls.on('callended', (call) => {
+				const leg = call.leg;
+				if (leg) {
+					this.#closedRtp.packetsIn += leg.packetsIn;
+					this.#closedRtp.packetsOut += leg.packetsOut;
+					this.#closedRtp.packetsLost += legLost(leg);
+					this.#closedRtp.packetsDropped += leg.packetsDropped;
+				}
+			});
 		} catch (error) {
 			await this.#teardown();
 			this.#state = 'stopped';
@@ -122,6 +133,29 @@ export class Server extends TypedEmitter<ServerEvents> {
 			dialogs: this.#ua?.dialogCount ?? 0,
 			rtpPortsInUse: this.#allocator?.inUse ?? 0,
 		};
+	}
+
+	/** Per-worker mixer figures (tick percentiles, overruns); undefined before start. */
+	async mixerStats(): Promise<MixerStats | undefined> {
+		if (!this.#mixer || this.#mixer.closed) {
+			return undefined;
+		}
+		return this.#mixer.getStats();
+	}
+
+	/** Cumulative RTP counters over all legs, live and closed. */
+	rtpTotals(): { packetsIn: number; packetsOut: number; packetsLost: number; packetsDropped: number } {
+		const t = { ...this.#closedRtp };
+		for (const call of this.#calls?.list() ?? []) {
+			const leg = call.leg;
+			if (leg) {
+				t.packetsIn += leg.packetsIn;
+				t.packetsOut += leg.packetsOut;
+				t.packetsLost += legLost(leg);
+				t.packetsDropped += leg.packetsDropped;
+			}
+		}
+		return t;
 	}
 
 	/** Hangs up every call with BYE, then stops workers and closes sockets. */
@@ -155,6 +189,12 @@ export class Server extends TypedEmitter<ServerEvents> {
 		this.#clock?.close();
 		await this.#mixer?.close();
 	}
+}
+
+/** Sequence-gap loss, when the leg tracks it (the jitter buffer does). */
+function legLost(leg: object): number {
+	const lost = (leg as { packetsLost?: unknown }).packetsLost;
+	return typeof lost === 'number' ? lost : 0;
 }
 
 /** Creates a server from embedded defaults overlaid with `config`. */

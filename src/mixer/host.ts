@@ -1,3 +1,4 @@
+import { TickHistogramAccumulator } from './tick-window.js';
 import diagnostics_channel from 'node:diagnostics_channel';
 import { Worker } from 'node:worker_threads';
 import { InvalidStateError } from '../common/errors.js';
@@ -444,5 +445,6 @@ function emptyStats(kernel: string): MixerWorkerStats {
 		overruns: 0,
 		resyncs: 0,
 		tickUs: { p50: 0, p99: 0, max: 0, samples: 0 },
+		tickHistogram: new TickHistogramAccumulator().snapshot(),
 	};
 }

@@ -33,6 +33,16 @@ export interface MixerWorkerStats {
 	/** Times the clock gave up catching up and restarted from now. */
 	resyncs: number;
 	tickUs: TickDurationStats;
+	/** Cumulative tick-duration histogram since the worker started (for Prometheus). */
+	tickHistogram: TickHistogram;
+}
+
+/** Cumulative counts per upper bound (µs), Prometheus style: counts[i] = ticks ≤ boundsUs[i]. */
+export interface TickHistogram {
+	boundsUs: number[];
+	counts: number[];
+	sumUs: number;
+	count: number;
 }
 
 export interface MixerCommands {

@@ -1,4 +1,4 @@
-import type { TickDurationStats } from './protocol.js';
+import type { TickDurationStats, TickHistogram } from './protocol.js';
 
 /** Ticks the percentiles cover: 1024 × 20 ms ≈ the last 20 seconds. */
 export const TICK_WINDOW = 1024;
@@ -43,5 +43,39 @@ export class TickWindow {
 		sorted.sort();
 		const rank = (p: number): number => sorted[Math.max(0, Math.ceil(p * count) - 1)]!;
 		return { p50: rank(0.5), p99: rank(0.99), max: sorted[count - 1]!, samples: count };
+	}
+}
+
+/** Upper bounds (µs) of the tick histogram: 20 ms is one whole frame. */
+export const TICK_BUCKETS_US = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 50000];
+
+/**
+ * Cumulative histogram of tick durations since start; record() is a few
+ * compares and one increment, no allocation.
+ */
+export class TickHistogramAccumulator {
+	readonly #counts = new Float64Array(TICK_BUCKETS_US.length);
+	#sum = 0;
+	#count = 0;
+
+	record(us: number): void {
+		this.#sum += us;
+		this.#count++;
+		for (let i = 0; i < TICK_BUCKETS_US.length; i++) {
+			if (us <= TICK_BUCKETS_US[i]!) {
+				this.#counts[i]!++;
+				return;
+			}
+		}
+	}
+
+	snapshot(): TickHistogram {
+		const counts: number[] = [];
+		let acc = 0;
+		for (let i = 0; i < this.#counts.length; i++) {
+			acc += this.#counts[i]!;
+			counts.push(acc);
+		}
+		return { boundsUs: [...TICK_BUCKETS_US], counts, sumUs: this.#sum, count: this.#count };
 	}
 }

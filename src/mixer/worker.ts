@@ -26,7 +26,7 @@ import {
 	frameSamplesFor,
 } from './protocol.js';
 import { PcmRing } from './ring-buffer.js';
-import { TickWindow } from './tick-window.js';
+import { TickHistogramAccumulator, TickWindow } from './tick-window.js';
 
 /** Further behind than this, the clock resynchronises rather than catching up. */
 const MAX_BEHIND_FRAMES = 3;
@@ -51,6 +51,7 @@ class MixerWorker {
 	#start = 0;
 	#k = 0;
 	#ticks = 0;
+	readonly #histogram = new TickHistogramAccumulator();
 	#overruns = 0;
 	#resyncs = 0;
 	#closed = false;
@@ -254,6 +255,7 @@ class MixerWorker {
 		}
 		const ms = performance.now() - t0;
 		this.#window.record(ms * 1000);
+		this.#histogram.record(ms * 1000);
 		this.#ticks++;
 		if (ms > this.#frameMs) {
 			this.#overruns++;
@@ -273,6 +275,7 @@ class MixerWorker {
 			overruns: this.#overruns,
 			resyncs: this.#resyncs,
 			tickUs: this.#window.stats(),
+			tickHistogram: this.#histogram.snapshot(),
 		};
 	}
 

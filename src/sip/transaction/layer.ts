@@ -1,3 +1,4 @@
+import { sipMessageChannel, type SipMessageEvent } from '../../common/diagnostics.js';
 /**
  * The transaction layer (RFC 3261 §17): matches requests to server
  * transactions and responses to client transactions, absorbs
@@ -116,7 +117,10 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
 	readonly #stamped = new WeakSet<SipRequest>();
 	readonly #serverCtx: ServerContext;
 	readonly #clientCtx: ClientContext;
-	readonly #onMessage = (msg: SipMessage): void => this.#receive(msg);
+	readonly #onMessage = (msg: SipMessage): void => {
+		publishSip(msg, 'in', msg.source?.transport ?? 'udp');
+		this.#receive(msg);
+	};
 	#viaHost: string | undefined;
 	#closed = false;
 
@@ -132,6 +136,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
 		};
 		const send = (msg: SipMessage, dest: SipAddress, onError: (err: Error) => void): void => {
 			if (!this.#closed) {
+				publishSip(msg, 'out', dest.transport);
 				transport.send(msg, dest, onError);
 			}
 		};
@@ -210,6 +215,7 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
 		if (msg.kind === 'request' && !msg.headers.has('via')) {
 			this.#stampVia(msg, dest);
 		}
+		publishSip(msg, 'out', dest.transport);
 		this.#transport.send(msg, dest, (err) => log.debug({ err, dest }, 'stateless send failed'));
 	}
 
@@ -413,4 +419,16 @@ export class TransactionLayer extends TypedEmitter<TransactionLayerEvents> {
 			log.debug({ err }, 'dropped a request too broken to answer');
 		}
 	}
+}
+
+/** Feeds the SIP counters of /metrics; free when nobody subscribes. */
+function publishSip(msg: SipMessage, direction: 'in' | 'out', transport: string): void {
+	if (!sipMessageChannel.hasSubscribers) {
+		return;
+	}
+	const event: SipMessageEvent =
+		msg.kind === 'request'
+			? { direction, method: msg.method, transport }
+			: { direction, status: msg.status, cseqMethod: (msg.headers.get('cseq') ?? '').trim().split(/\s+/)[1] ?? '', transport };
+	sipMessageChannel.publish(event);
 }
