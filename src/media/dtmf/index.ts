@@ -1,0 +1,4 @@
+/** Public surface of DTMF handling: the typed digit event, SIP INFO bodies, in-band detection. */
+export { DTMF_DIGITS, DtmfDeduplicator, isDtmfDigit, parseSipInfoDtmf } from './events.js';
+export type { DtmfEvent, DtmfSource } from './events.js';
+export { InbandDtmfDetector } from './inband.js';
