@@ -72,6 +72,7 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 			}
 			this.#leg = await MediaLegClass.create({
 				allocator: this.#deps.allocator,
+				mixRate: this.room.sampleRate,
 				frameSamples: this.room.frameSamples,
 				rtpTimeoutMs: this.#deps.rtpTimeoutMs,
 			});
@@ -91,7 +92,15 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 		const local = { address: this.#deps.rtpAddress, port: leg.localPort, sessionId: this.#sessionId, sessionVersion: 1 };
 		const body = offer !== undefined && remote ? buildAnswer(offer, remote, local) : buildOffer(local);
 		if (remote) {
-			this.#applyRemote(remote);
+			try {
+				this.#applyRemote(remote);
+			} catch (error) {
+				// A codec the SDP layer accepts but this machine cannot run (opus without its binding).
+				this.#log.warn({ err: error, status: 488 }, 'call rejected');
+				invite.reject(488, 'Not Acceptable Here');
+				await this.#finish('rejected 488');
+				return;
+			}
 		}
 		leg.on('dtmf', (digit) => this.#log.info({ digit }, 'dtmf'));
 		leg.on('rtptimeout', () => {
@@ -155,10 +164,15 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 			address: remote.address,
 			port: remote.port,
 			codec: remote.codec,
+			clockRate: remote.clockRate,
 			payloadType: remote.payloadType,
 		};
+		if (remote.fmtp !== undefined) {
+			r.fmtp = remote.fmtp;
+		}
 		if (remote.telephoneEventPt !== undefined) {
 			r.telephoneEventPt = remote.telephoneEventPt;
+			r.telephoneEventClockRate = remote.telephoneEventClockRate ?? 8000;
 		}
 		leg.setRemote(r);
 	}

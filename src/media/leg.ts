@@ -6,7 +6,8 @@ import { logger } from '../common/logger.js';
 import { realClock, type Clock, type TimerHandle } from '../common/time.js';
 import { PcmRing } from '../mixer/ring-buffer.js';
 import type { AudioCodec } from './codecs/codec.js';
-import { PCMA, PCMU } from './codecs/g711.js';
+import { canonicalCodecName, createCodec, defaultClockRate, isCodecSupported } from './codecs/index.js';
+import { Resampler } from './codecs/resample.js';
 import { DtmfReceiver } from './codecs/telephone-event.js';
 import type { RtpPortAllocator } from './ports.js';
 import {
@@ -33,8 +34,14 @@ export type MediaLegEvents = {
 
 export interface MediaLegOptions {
 	allocator: RtpPortAllocator;
-	/** Samples per mixer frame at the codec clock: 160 for 20 ms at 8 kHz. */
-	frameSamples: number;
+	/**
+	 * The room's mix rate (Hz): 8000, 16000 or 48000. The rings carry 20 ms
+	 * frames at this rate; the leg resamples to and from its codec's rate.
+	 * Default: frameSamples × 50.
+	 */
+	mixRate?: number;
+	/** Samples per 20 ms mixer frame (mixRate / 50: 160, 320 or 960). Default: from mixRate. */
+	frameSamples?: number;
 	/** 0 disables the RTP timeout. */
 	rtpTimeoutMs: number;
 	/** Frames per ring (rounded up to a power of two); default 8 = 160 ms. */
@@ -47,10 +54,22 @@ export interface MediaLegOptions {
 export interface RemoteMediaParams {
 	address: string;
 	port: number;
-	codec: 'PCMU' | 'PCMA';
+	/** SDP encoding name, case-insensitive: PCMU, PCMA, G722, opus, L16. */
+	codec: string;
+	/** RTP clock rate from the rtpmap; default the codec's usual one (opus 48000, others 8000). */
+	clockRate?: number;
+	/** The far end's fmtp config for the codec's payload type (Opus: useinbandfec, usedtx …). */
+	fmtp?: string;
 	payloadType: number;
 	telephoneEventPt?: number;
+	/** Clock rate of the telephone-event payload type; default 8000. */
+	telephoneEventClockRate?: number;
 }
+
+/** Mix rates a leg can resample to and from (integer ratios with every codec rate). */
+const MIX_RATES: ReadonlySet<number> = new Set([8000, 16000, 48000]);
+/** One frame: the mixer's tick and our packetization time. */
+const FRAME_MS = 20;
 
 /**
  * Packets in a row from a new source before symmetric RTP re-latches to it, so
@@ -71,16 +90,46 @@ function roundUp(n: number): number {
 	return Math.ceil(n / GROW_STEP) * GROW_STEP;
 }
 
+/** mixRate and frameSamples from the options, either giving the other; TypeError when they are bad or disagree. */
+function frameShape(opts: MediaLegOptions): { mixRate: number; frameSamples: number } {
+	const mixRate = opts.mixRate ?? (opts.frameSamples !== undefined ? (opts.frameSamples * 1000) / FRAME_MS : NaN);
+	if (!MIX_RATES.has(mixRate)) {
+		throw new TypeError(
+			opts.mixRate === undefined ? `frameSamples ${String(opts.frameSamples)} is out of range` : `mixRate ${mixRate} is not 8000, 16000 or 48000`,
+		);
+	}
+	const frameSamples = (mixRate * FRAME_MS) / 1000;
+	if (opts.frameSamples !== undefined && opts.frameSamples !== frameSamples) {
+		throw new TypeError(`frameSamples ${opts.frameSamples} is not 20 ms at ${mixRate} Hz`);
+	}
+	return { mixRate, frameSamples };
+}
+
 /**
  * One call's RTP endpoint: its UDP socket, codec state and the two PCM rings
  * that connect it to a mixer room. The receive path decodes RTP into whole
  * frames in `toMixer`; a shared MediaClock calls sendFrame() every frame to
  * encode one frame from `fromMixer` (or silence) and send it, so RTP flows
  * continuously. Both paths parse and write headers in place in preallocated
- * buffers and allocate nothing per packet.
+ * buffers and allocate nothing per packet (the Opus binding itself returns a
+ * new Buffer per call).
+ *
+ * The rings carry 20 ms frames at the room's mix rate (8, 16 or 48 kHz); the
+ * codec works at its own rate (G.711 8 kHz, G.722 16 kHz, Opus 48 kHz, L16
+ * 8 or 16 kHz), and a windowed-sinc Resampler per direction converts between
+ * the two, made once per codec change:
+ *
+ *   RTP ─► decode (codec rate) ─► stage 20 ms ─► Resampler ─► toMixer (mix rate)
+ *   RTP ◄─ encode (codec rate) ◄─ Resampler ◄─ fromMixer (mix rate)
+ *
+ * RTP timestamps advance by the codec's RTP clock per 20 ms, which is not its
+ * audio rate for G.722 (160 per 320 samples).
  */
 export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	readonly localPort: number;
+	/** Room mix rate (Hz) of the rings. */
+	readonly mixRate: number;
+	/** Samples per 20 ms ring frame, at mixRate. */
 	readonly frameSamples: number;
 	/** Decoded PCM frames from the caller, for the mixer. */
 	readonly toMixer: PcmRing;
@@ -96,8 +145,18 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 
 	// Remote, from setRemote() and symmetric RTP.
 	#codec: AudioCodec | undefined;
+	/** name/clock/fmtp of #codec: a re-INVITE with the same one keeps its state. */
+	#codecKey = '';
+	/** Codec-rate samples per 20 ms frame. */
+	#codecFrame = 0;
+	/** RTP timestamp units per 20 ms frame (G.722: 160 for 320 samples). */
+	#tsStep = 0;
+	/** codec rate → mix rate and back; undefined when the rates are equal. */
+	#rxResampler: Resampler | undefined;
+	#txResampler: Resampler | undefined;
 	#pt = -1;
 	#tePt = -1;
+	#teClock = 8000;
 	#sdpAddress = '';
 	#sdpPort = 0;
 	#sendAddress = '';
@@ -107,13 +166,15 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	#candPort = 0;
 	#candCount = 0;
 
-	// Receive path.
+	// Receive path: decoded codec-rate PCM is staged until a whole 20 ms frame
+	// is there, then resampled into #rxFrame (mix rate) for the ring.
 	#rxSsrc = -1;
 	#rxSeq = 0;
 	#staging: Int16Array;
 	#stagingFrame: Int16Array;
 	#staged = 0;
-	readonly #dtmf = new DtmfReceiver();
+	readonly #rxFrame: Int16Array;
+	#dtmf = new DtmfReceiver();
 
 	// Send path. Two packet buffers alternate because a datagram the kernel
 	// could not take at once (EAGAIN) stays queued referencing its buffer.
@@ -122,6 +183,8 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	#useB = false;
 	readonly #frame: Int16Array;
 	readonly #silence: Int16Array;
+	/** The mix frame resampled to the codec rate. */
+	#txFrame: Int16Array;
 	#seq: number;
 	#ts: number;
 	readonly #ssrc: number;
@@ -141,10 +204,8 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 
 	/** Binds a port from the allocator and returns a leg that is not started yet. */
 	static async create(opts: MediaLegOptions): Promise<MediaLeg> {
-		const { frameSamples, rtpTimeoutMs } = opts;
-		if (!Number.isInteger(frameSamples) || frameSamples <= 0 || frameSamples * 2 > MAX_PACKET) {
-			throw new TypeError(`frameSamples ${frameSamples} is out of range`);
-		}
+		const { rtpTimeoutMs } = opts;
+		frameShape(opts);
 		if (!(rtpTimeoutMs >= 0)) {
 			throw new TypeError('rtpTimeoutMs must be ≥ 0');
 		}
@@ -160,17 +221,20 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		this.#allocator = opts.allocator;
 		this.#clock = opts.clock ?? realClock;
 		this.#rtpTimeoutMs = opts.rtpTimeoutMs;
-		const fs = opts.frameSamples;
+		const { mixRate, frameSamples: fs } = frameShape(opts);
+		this.mixRate = mixRate;
 		this.frameSamples = fs;
 		const slots = opts.ringSlots ?? DEFAULT_RING_SLOTS;
 		this.toMixer = PcmRing.create(slots, fs);
 		this.fromMixer = PcmRing.create(slots, fs);
 		this.#staging = new Int16Array(roundUp(fs * 4));
 		this.#stagingFrame = this.#staging.subarray(0, fs);
+		this.#rxFrame = new Int16Array(fs);
 		this.#pktA = Buffer.alloc(RTP_HEADER_SIZE + MAX_PACKET);
 		this.#pktB = Buffer.alloc(RTP_HEADER_SIZE + MAX_PACKET);
 		this.#frame = new Int16Array(fs);
 		this.#silence = new Int16Array(fs);
+		this.#txFrame = this.#frame;
 		// RFC 3550 §5.1: random initial sequence number, timestamp and SSRC.
 		const rnd = randomBytes(10);
 		this.#ssrc = rnd.readUInt32BE(0);
@@ -236,14 +300,19 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	/**
 	 * Sets (or, on a re-INVITE, updates) the far end from its SDP. A new address
 	 * or port drops the symmetric-RTP latch; the same one keeps it, so a peer
-	 * behind NAT stays reachable across re-INVITEs. The first call also start()s
-	 * the RTP timeout: from here on RTP is expected.
+	 * behind NAT stays reachable across re-INVITEs. The same codec (name, clock
+	 * rate and fmtp) keeps its state; another one gets a fresh codec instance
+	 * and resamplers. The first call also start()s the RTP timeout: from here
+	 * on RTP is expected.
 	 */
 	setRemote(params: RemoteMediaParams): void {
 		if (this.#closed) {
 			throw new InvalidStateError('media leg closed');
 		}
 		const { address, port, codec, payloadType, telephoneEventPt } = params;
+		const name = typeof codec === 'string' ? canonicalCodecName(codec) : undefined;
+		const clockRate = params.clockRate ?? (name !== undefined ? defaultClockRate(name) : 0);
+		const teClock = params.telephoneEventClockRate ?? 8000;
 		if (typeof address !== 'string' || address === '') {
 			throw new TypeError('remote address is empty');
 		}
@@ -259,17 +328,23 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		) {
 			throw new TypeError(`telephone-event payload type ${telephoneEventPt} is invalid`);
 		}
-		const next = codec === 'PCMU' ? PCMU : codec === 'PCMA' ? PCMA : undefined;
-		if (next === undefined) {
-			throw new TypeError(`codec ${String(codec)} is not supported`);
+		if (!Number.isInteger(teClock) || teClock <= 0) {
+			throw new TypeError(`telephone-event clock rate ${teClock} is invalid`);
 		}
-		if (next !== this.#codec) {
-			// Half a frame of the old codec's audio is not worth keeping.
-			this.#staged = 0;
+		if (name === undefined || !isCodecSupported(name, clockRate)) {
+			throw new TypeError(`codec ${String(codec)}/${clockRate} is not supported`);
 		}
-		this.#codec = next;
+		const key = `${name}/${clockRate};${params.fmtp ?? ''}`;
+		if (key !== this.#codecKey) {
+			this.#useCodec(createCodec(name, clockRate, params.fmtp));
+			this.#codecKey = key;
+		}
 		this.#pt = payloadType;
 		this.#tePt = telephoneEventPt ?? -1;
+		if (teClock !== this.#teClock) {
+			this.#teClock = teClock;
+			this.#dtmf = new DtmfReceiver(teClock);
+		}
 		if (address !== this.#sdpAddress || port !== this.#sdpPort) {
 			this.#sdpAddress = address;
 			this.#sdpPort = port;
@@ -308,17 +383,29 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 			return;
 		}
 		const fs = this.frameSamples;
-		const src = this.fromMixer.read(this.#frame, MAX_BACKLOG) ? this.#frame : this.#silence;
+		let src = this.fromMixer.read(this.#frame, MAX_BACKLOG) ? this.#frame : this.#silence;
+		const rs = this.#txResampler;
+		if (rs !== undefined) {
+			// Silence goes through too, so the filter's history stays continuous.
+			rs.process(src, 0, fs, this.#txFrame, 0);
+			src = this.#txFrame;
+		}
 		const pkt = this.#useB ? this.#pktB : this.#pktA;
-		this.#useB = !this.#useB;
-		writeHeader(pkt, this.#pt, this.#marker, this.#seq, this.#ts, this.#ssrc);
-		const size = RTP_HEADER_SIZE + codec.encode(src, 0, fs, pkt, RTP_HEADER_SIZE);
-		this.#socket.send(pkt, 0, size, this.#sendPort, this.#sendAddress);
-		this.#marker = false;
-		this.#seq = (this.#seq + 1) & 0xffff;
-		this.#ts = (this.#ts + fs) >>> 0;
-		this.#packetsOut++;
-		this.#bytesOut += size;
+		const bytes = codec.encode(src, 0, this.#codecFrame, pkt, RTP_HEADER_SIZE);
+		if (bytes > 0) {
+			this.#useB = !this.#useB;
+			writeHeader(pkt, this.#pt, this.#marker, this.#seq, this.#ts, this.#ssrc);
+			const size = RTP_HEADER_SIZE + bytes;
+			this.#socket.send(pkt, 0, size, this.#sendPort, this.#sendAddress);
+			this.#marker = false;
+			this.#seq = (this.#seq + 1) & 0xffff;
+			this.#packetsOut++;
+			this.#bytesOut += size;
+		} else {
+			// DTX: nothing sent; the next packet starts a talkspurt (RFC 3551 §4.1).
+			this.#marker = true;
+		}
+		this.#ts = (this.#ts + this.#tsStep) >>> 0;
 	}
 
 	/**
@@ -430,23 +517,62 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		return true;
 	}
 
-	/** Decodes into the staging buffer and moves out every whole frame (re-framing 10/30 ms ptimes). */
+	/**
+	 * Switches to a new codec instance (control path: allocates). Sizes the
+	 * codec-rate buffers and makes the resamplers between the codec's rate and
+	 * the mix rate; half a frame of the old codec's audio is not worth keeping.
+	 */
+	#useCodec(codec: AudioCodec): void {
+		const cf = codec.frameSamples(FRAME_MS);
+		if (cf <= 0 || cf * this.mixRate !== this.frameSamples * codec.sampleRate) {
+			throw new TypeError(`codec ${codec.name} at ${codec.sampleRate} Hz does not frame at ${this.mixRate} Hz`);
+		}
+		this.#codec = codec;
+		this.#codecFrame = cf;
+		this.#tsStep = (codec.clockRate * FRAME_MS) / 1000;
+		this.#staged = 0;
+		const need = roundUp(cf + codec.decodedSamples(MAX_PACKET));
+		if (this.#staging.length < need) {
+			this.#staging = new Int16Array(need);
+		}
+		this.#stagingFrame = this.#staging.subarray(0, cf);
+		if (codec.sampleRate === this.mixRate) {
+			this.#rxResampler = undefined;
+			this.#txResampler = undefined;
+			this.#txFrame = this.#frame;
+		} else {
+			this.#rxResampler = new Resampler(codec.sampleRate, this.mixRate);
+			this.#txResampler = new Resampler(this.mixRate, codec.sampleRate);
+			this.#txFrame = new Int16Array(cf);
+		}
+	}
+
+	/**
+	 * Decodes into the staging buffer (codec rate) and moves out every whole
+	 * 20 ms frame, resampled to the mix rate (re-framing 10/30 ms ptimes).
+	 */
 	#decode(codec: AudioCodec, msg: Buffer, off: number, len: number): void {
 		const need = this.#staged + codec.decodedSamples(len);
 		if (need > this.#staging.length) {
 			const grown = new Int16Array(roundUp(need));
 			grown.set(this.#staging.subarray(0, this.#staged));
 			this.#staging = grown;
-			this.#stagingFrame = grown.subarray(0, this.frameSamples);
+			this.#stagingFrame = grown.subarray(0, this.#codecFrame);
 		}
 		const staging = this.#staging;
 		let staged = this.#staged + codec.decode(msg, off, len, staging, this.#staged);
-		const fs = this.frameSamples;
-		while (staged >= fs) {
-			this.toMixer.write(this.#stagingFrame);
-			staged -= fs;
+		const cf = this.#codecFrame;
+		const rs = this.#rxResampler;
+		while (staged >= cf) {
+			if (rs === undefined) {
+				this.toMixer.write(this.#stagingFrame);
+			} else {
+				rs.process(staging, 0, cf, this.#rxFrame, 0);
+				this.toMixer.write(this.#rxFrame);
+			}
+			staged -= cf;
 			if (staged > 0) {
-				staging.copyWithin(0, fs, fs + staged);
+				staging.copyWithin(0, cf, cf + staged);
 			}
 		}
 		this.#staged = staged;

@@ -4,26 +4,60 @@ import { SipError } from '../../common/errors.js';
 /**
  * SDP offer/answer (RFC 3264) for one audio stream, on top of sdp-transform.
  * We answer with the first codec of the offer that we support (the offerer's
- * preference wins) and telephone-event if offered.
+ * preference wins) and telephone-event if offered, at the chosen codec's RTP
+ * clock rate (RFC 4733 §2.1: telephone-event/48000 with opus), else at 8000.
+ *
+ * Codecs: PCMU, PCMA, G722/8000 (static PT 9; 16 kHz audio, RFC 3551's 8000
+ * clock), opus/48000/2 (RFC 7587), L16/8000 and L16/16000 (mono). Our offers
+ * list opus, G722, PCMU, PCMA and telephone-event at 8000 and 48000.
  */
-export type CodecName = 'PCMU' | 'PCMA';
+export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus' | 'L16';
 
 export interface CodecSpec {
+	/** Canonical encoding name, written as such in our rtpmaps. */
 	name: CodecName;
+	/** RTP clock rate of the rtpmap. */
 	clockRate: number;
-	/** Static payload type (RFC 3551), used in our own offers. */
-	staticPt: number;
+	/** rtpmap encoding parameters: opus is always `/2` in SDP (RFC 7587 §7), even for mono. */
+	channels?: number;
+	/** Static payload type (RFC 3551), or the dynamic one our own offers use. */
+	payloadType: number;
+	/** Whether payloadType is static (an offer may then omit the rtpmap). */
+	static: boolean;
+	/** Our fmtp for it: what we receive (the far end's fmtp goes to RemoteMedia.fmtp). */
+	fmtp?: string;
 }
 
-/** Codecs this build can carry, in our own preference order for offers. */
+/**
+ * Opus parameters of our receive side, in offers and answers. useinbandfec=0:
+ * our decoder (the @discordjs/opus binding) cannot decode FEC data, so the far
+ * end should spend no bits on it; usedtx=0: we prefer a continuous stream.
+ * The far end's own fmtp sets our encoder (FEC, DTX, bandwidth, bitrate).
+ */
+export const OPUS_FMTP = 'maxplaybackrate=48000;stereo=0;useinbandfec=0;usedtx=0';
+
+/** Codecs this build can carry. */
 export const SUPPORTED_CODECS: readonly CodecSpec[] = [
-	{ name: 'PCMU', clockRate: 8000, staticPt: 0 },
-	{ name: 'PCMA', clockRate: 8000, staticPt: 8 },
+	{ name: 'opus', clockRate: 48000, channels: 2, payloadType: 111, static: false, fmtp: OPUS_FMTP },
+	{ name: 'G722', clockRate: 8000, payloadType: 9, static: true },
+	{ name: 'PCMU', clockRate: 8000, payloadType: 0, static: true },
+	{ name: 'PCMA', clockRate: 8000, payloadType: 8, static: true },
+	{ name: 'L16', clockRate: 16000, payloadType: 97, static: false },
+	{ name: 'L16', clockRate: 8000, payloadType: 98, static: false },
 ];
 
-const STATIC_PT: Record<number, { name: string; rate: number }> = {
+/** What our offers list, in our preference order. */
+export const OFFER_CODECS: readonly CodecName[] = ['opus', 'G722', 'PCMU', 'PCMA'];
+
+const ALL_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus', 'L16'];
+
+const STATIC_PT: Record<number, { name: string; rate: number; channels?: number }> = {
 	0: { name: 'PCMU', rate: 8000 },
 	8: { name: 'PCMA', rate: 8000 },
+	9: { name: 'G722', rate: 8000 },
+	// L16/44100 (PTs 10, 11) is a rate we do not carry.
+	10: { name: 'L16', rate: 44100, channels: 2 },
+	11: { name: 'L16', rate: 44100 },
 };
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -35,8 +69,14 @@ export interface RemoteMedia {
 	codec: CodecName;
 	payloadType: number;
 	clockRate: number;
+	/** rtpmap channels when given (opus: 2). */
+	channels?: number;
+	/** The far end's fmtp config for payloadType (e.g. `useinbandfec=1;usedtx=1`). */
+	fmtp?: string;
 	/** RFC 4733 payload type, when the far end offered/accepted telephone-event. */
 	telephoneEventPt?: number;
+	/** Clock rate of telephoneEventPt: the codec's clock when offered so, else 8000. */
+	telephoneEventClockRate?: number;
 	ptime?: number;
 	direction: Direction;
 }
@@ -49,7 +89,12 @@ export interface LocalMedia {
 	sessionVersion: number;
 }
 
-const DEFAULT_TE_PT = 101;
+/** telephone-event payload types of our offers, per clock rate. */
+const TE_PTS: ReadonlyMap<number, number> = new Map([
+	[8000, 101],
+	[16000, 109],
+	[48000, 110],
+]);
 
 function parse(sdp: string): sdpTransform.SessionDescription {
 	try {
@@ -82,19 +127,38 @@ function payloadList(m: sdpTransform.MediaDescription): number[] {
 		.filter((n) => Number.isInteger(n) && n >= 0 && n <= 127);
 }
 
-function rtpmapFor(m: sdpTransform.MediaDescription, pt: number): { name: string; rate: number } | undefined {
+interface Rtpmap {
+	name: string;
+	rate: number;
+	channels?: number;
+}
+
+function rtpmapFor(m: sdpTransform.MediaDescription, pt: number): Rtpmap | undefined {
 	const r = m.rtp.find((x) => x.payload === pt);
 	if (r) {
-		return { name: r.codec, rate: r.rate ?? 8000 };
+		const map: Rtpmap = { name: r.codec, rate: r.rate ?? 8000 };
+		const ch = Number(r.encoding);
+		if (r.encoding !== undefined && Number.isInteger(ch) && ch > 0) {
+			map.channels = ch;
+		}
+		return map;
 	}
 	return STATIC_PT[pt];
+}
+
+/** Our spec for an rtpmap, or undefined. Opus is matched whatever its channel count; the others must be mono. */
+function specFor(map: Rtpmap): CodecSpec | undefined {
+	const name = map.name.toLowerCase();
+	return SUPPORTED_CODECS.find(
+		(c) => c.name.toLowerCase() === name && c.clockRate === map.rate && (c.name === 'opus' || map.channels === undefined || map.channels === 1),
+	);
 }
 
 /**
  * Picks what we will use from a remote description (an offer, or an answer
  * to our offer). Throws SipError 488 when no supported codec is present.
  */
-export function selectRemoteMedia(sdp: string, allowed: readonly CodecName[] = SUPPORTED_CODECS.map((c) => c.name)): RemoteMedia {
+export function selectRemoteMedia(sdp: string, allowed: readonly CodecName[] = ALL_CODECS): RemoteMedia {
 	const desc = parse(sdp);
 	const idx = audioIndex(desc);
 	if (idx < 0) {
@@ -105,20 +169,20 @@ export function selectRemoteMedia(sdp: string, allowed: readonly CodecName[] = S
 	if (!address) {
 		throw new SipError(400, 'Bad Request', 'SDP has no connection address');
 	}
-	let chosen: { pt: number; spec: CodecSpec } | undefined;
-	let tePt: number | undefined;
+	let chosen: { pt: number; spec: CodecSpec; map: Rtpmap } | undefined;
+	const tes: Array<{ pt: number; rate: number }> = [];
 	for (const pt of payloadList(m)) {
 		const map = rtpmapFor(m, pt);
 		if (!map) {
 			continue;
 		}
-		if (map.name.toLowerCase() === 'telephone-event' && map.rate === 8000) {
-			tePt ??= pt;
+		if (map.name.toLowerCase() === 'telephone-event') {
+			tes.push({ pt, rate: map.rate });
 			continue;
 		}
-		const spec = SUPPORTED_CODECS.find((c) => c.name.toLowerCase() === map.name.toLowerCase() && c.clockRate === map.rate);
+		const spec = specFor(map);
 		if (spec && allowed.includes(spec.name) && !chosen) {
-			chosen = { pt, spec };
+			chosen = { pt, spec, map };
 		}
 	}
 	if (!chosen) {
@@ -132,8 +196,18 @@ export function selectRemoteMedia(sdp: string, allowed: readonly CodecName[] = S
 		clockRate: chosen.spec.clockRate,
 		direction: directionOf(desc, m),
 	};
-	if (tePt !== undefined) {
-		media.telephoneEventPt = tePt;
+	if (chosen.map.channels !== undefined) {
+		media.channels = chosen.map.channels;
+	}
+	const fmtp = m.fmtp?.find((f) => f.payload === chosen.pt)?.config;
+	if (fmtp !== undefined && fmtp.trim() !== '') {
+		media.fmtp = fmtp.trim();
+	}
+	// The codec's own clock (RFC 4733 §2.1), else the classic 8000.
+	const te = tes.find((t) => t.rate === chosen.spec.clockRate) ?? tes.find((t) => t.rate === 8000);
+	if (te !== undefined) {
+		media.telephoneEventPt = te.pt;
+		media.telephoneEventClockRate = te.rate;
 	}
 	const ptime = m.ptime ?? desc.media[idx]?.ptime;
 	if (ptime) {
@@ -182,11 +256,15 @@ export function buildAnswer(offerSdp: string, chosen: RemoteMedia, local: LocalM
 			return { type: m.type, port: 0, protocol: m.protocol, payloads: String(m.payloads ?? '0').split(' ')[0] ?? '0', rtp: [], fmtp: [] };
 		}
 		const pts = [chosen.payloadType];
-		const rtp: sdpTransform.MediaAttributes['rtp'] = [{ payload: chosen.payloadType, codec: chosen.codec, rate: chosen.clockRate }];
+		const spec = SUPPORTED_CODECS.find((c) => c.name === chosen.codec && c.clockRate === chosen.clockRate);
+		const rtp: sdpTransform.MediaAttributes['rtp'] = [rtpmapOf(chosen.payloadType, chosen.codec, chosen.clockRate, spec?.channels)];
 		const fmtp: sdpTransform.MediaAttributes['fmtp'] = [];
+		if (spec?.fmtp !== undefined) {
+			fmtp.push({ payload: chosen.payloadType, config: spec.fmtp });
+		}
 		if (chosen.telephoneEventPt !== undefined) {
 			pts.push(chosen.telephoneEventPt);
-			rtp.push({ payload: chosen.telephoneEventPt, codec: 'telephone-event', rate: 8000 });
+			rtp.push({ payload: chosen.telephoneEventPt, codec: 'telephone-event', rate: chosen.telephoneEventClockRate ?? 8000 });
 			fmtp.push({ payload: chosen.telephoneEventPt, config: '0-16' });
 		}
 		return {
@@ -210,13 +288,39 @@ export function buildAnswer(offerSdp: string, chosen: RemoteMedia, local: LocalM
 	});
 }
 
-/** Our own offer (INVITE without SDP, or calls we place): all supported codecs. */
-export function buildOffer(local: LocalMedia, codecs: readonly CodecName[] = SUPPORTED_CODECS.map((c) => c.name)): string {
-	const specs = codecs.map((n) => SUPPORTED_CODECS.find((c) => c.name === n)!);
-	const pts = specs.map((c) => c.staticPt);
-	const rtp: sdpTransform.MediaAttributes['rtp'] = specs.map((c) => ({ payload: c.staticPt, codec: c.name, rate: c.clockRate }));
-	pts.push(DEFAULT_TE_PT);
-	rtp.push({ payload: DEFAULT_TE_PT, codec: 'telephone-event', rate: 8000 });
+function rtpmapOf(payload: number, codec: string, rate: number, channels: number | undefined): sdpTransform.MediaAttributes['rtp'][number] {
+	const r: sdpTransform.MediaAttributes['rtp'][number] = { payload, codec, rate };
+	if (channels !== undefined) {
+		r.encoding = channels;
+	}
+	return r;
+}
+
+/**
+ * Our own offer (INVITE without SDP, or calls we place): `codecs` in that
+ * order (L16 stands for L16/16000 and L16/8000), then telephone-event at 8000
+ * and, with opus, at 48000.
+ */
+export function buildOffer(local: LocalMedia, codecs: readonly CodecName[] = OFFER_CODECS): string {
+	const specs = codecs.flatMap((n) => SUPPORTED_CODECS.filter((c) => c.name === n));
+	if (specs.length === 0) {
+		throw new TypeError('an offer needs at least one codec');
+	}
+	const pts = specs.map((c) => c.payloadType);
+	const rtp: sdpTransform.MediaAttributes['rtp'] = specs.map((c) => rtpmapOf(c.payloadType, c.name, c.clockRate, c.channels));
+	const fmtp: sdpTransform.MediaAttributes['fmtp'] = [];
+	for (const c of specs) {
+		if (c.fmtp !== undefined) {
+			fmtp.push({ payload: c.payloadType, config: c.fmtp });
+		}
+	}
+	const teRates = [...new Set(specs.map((c) => c.clockRate))].filter((r) => TE_PTS.has(r)).sort((a, b) => a - b);
+	for (const rate of teRates) {
+		const pt = TE_PTS.get(rate)!;
+		pts.push(pt);
+		rtp.push({ payload: pt, codec: 'telephone-event', rate });
+		fmtp.push({ payload: pt, config: '0-16' });
+	}
 	return sdpTransform.write({
 		version: 0,
 		origin: origin(local),
@@ -230,7 +334,7 @@ export function buildOffer(local: LocalMedia, codecs: readonly CodecName[] = SUP
 				protocol: 'RTP/AVP',
 				payloads: pts.join(' '),
 				rtp,
-				fmtp: [{ payload: DEFAULT_TE_PT, config: '0-16' }],
+				fmtp,
 				ptime: 20,
 				direction: 'sendrecv',
 			},
