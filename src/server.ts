@@ -7,6 +7,10 @@ import { MediaClock, RtpPortAllocator } from './media/index.js';
 import { MixerHost, type MixerStats } from './mixer/index.js';
 import { RoomRegistry } from './rooms/index.js';
 import { CallManager } from './calls/index.js';
+import { Metrics } from './metrics/index.js';
+import { Registrar, RepositoryRegistrationStore } from './calls/registrar.js';
+import { defaultStorePath, openStore, type Store } from './store/index.js';
+import { InviteAuthPolicy, RequestAuthenticator, UserDirectory } from './calls/users.js';
 
 export interface ServerStats {
 	calls: number;
@@ -34,8 +38,12 @@ export class Server extends TypedEmitter<ServerEvents> {
 	#mixer: MixerHost | undefined;
 	#rooms: RoomRegistry | undefined;
 	#calls: CallManager | undefined;
+	#registrar: Registrar | undefined;
+	/** The embedded database under config.dataDir (registrations so far). */
+	#store: Store | undefined;
 	#allocator: RtpPortAllocator | undefined;
 	#clock: MediaClock | undefined;
+	#metrics: Metrics | undefined;
 	#state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 	/** RTP counters of legs that have already closed (metrics are cumulative). */
 	readonly #closedRtp = { packetsIn: 0, packetsOut: 0, packetsLost: 0, packetsDropped: 0 };
@@ -60,11 +68,26 @@ export class Server extends TypedEmitter<ServerEvents> {
 		return this.#rooms;
 	}
 
+	/** Prometheus registry over this server (created at start). */
+	get metrics(): Metrics {
+		if (!this.#metrics) {
+			throw new InvalidStateError('server not started');
+		}
+		return this.#metrics;
+	}
+
 	get calls(): CallManager {
 		if (!this.#calls) {
 			throw new InvalidStateError('server not started');
 		}
 		return this.#calls;
+	}
+
+	get registrar(): Registrar {
+		if (!this.#registrar) {
+			throw new InvalidStateError('server not started');
+		}
+		return this.#registrar;
 	}
 
 	async start(): Promise<void> {
@@ -88,7 +111,25 @@ export class Server extends TypedEmitter<ServerEvents> {
 				tcp: c.sip.tcp,
 				t1Ms: c.sip.t1Ms,
 				userAgent: c.sip.userAgent,
+				rateLimit: c.sip.rateLimit,
 			});
+			// Users and registrar: REGISTER with 401 digest, INVITEs of users with 407.
+			const auth = new RequestAuthenticator({ users: UserDirectory.fromConfig(c.users, c.sip.realm), log: childLogger({ mod: 'auth' }) });
+			if (c.dataDir !== undefined) {
+				this.#store = openStore(defaultStorePath(c.dataDir), { realm: c.sip.realm });
+			}
+			this.#registrar = new Registrar({
+				auth,
+				minExpires: c.registrar.minExpires,
+				maxExpires: c.registrar.maxExpires,
+				defaultExpires: c.registrar.defaultExpires,
+				...(this.#store ? { store: new RepositoryRegistrationStore(this.#store.registrations) } : {}),
+			});
+			const registrar = this.#registrar;
+			this.#ua.handle('REGISTER', (req) => registrar.handleRegister(req));
+			const rooms = this.#rooms;
+			const invitePolicy = new InviteAuthPolicy({ auth, isRoom: (n) => rooms.byNumber(n) !== undefined, authenticateRoomCalls: c.sip.authenticateRoomCalls });
+			this.#ua.setInviteAuthenticator((req) => invitePolicy.authenticateInvite(req));
 			this.#calls = new CallManager({
 				ua: this.#ua,
 				rooms: this.#rooms,
@@ -109,6 +150,7 @@ export class Server extends TypedEmitter<ServerEvents> {
 					this.#closedRtp.packetsDropped += leg.packetsDropped;
 				}
 			});
+			this.#metrics = new Metrics(this);
 		} catch (error) {
 			await this.#teardown();
 			this.#state = 'stopped';
@@ -185,9 +227,12 @@ export class Server extends TypedEmitter<ServerEvents> {
 			clearTimeout(timer);
 		}
 		await this.#ua?.close();
+		this.#registrar?.close();
+		this.#store?.close();
 		await this.#rooms?.close();
 		this.#clock?.close();
 		await this.#mixer?.close();
+		this.#metrics?.close();
 	}
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../common/errors.js';
+import { ha1ForAllAlgorithms } from '../sip/auth/index.js';
 
 /**
  * Server configuration. Every key has an embedded default so `npm start` runs
@@ -15,6 +16,26 @@ export interface RoomConfig {
 	sampleRate?: number;
 }
 
+/** Stored digest secrets: H(extension:realm:password) per algorithm, lower-case hex. */
+export interface UserHa1 {
+	md5: string;
+	sha256: string;
+}
+
+/**
+ * A user (a phone that registers). In a config file give `password`; it is
+ * hashed to HA1 for `sip.realm` when the configuration is resolved and the
+ * cleartext is not kept. A resolved configuration holds `ha1` only, which may
+ * also be written in a file directly (it is then tied to that realm).
+ */
+export interface UserConfig {
+	/** The number the user registers as and is called at (the AOR user part). */
+	extension: string;
+	displayName: string;
+	password?: string;
+	ha1?: UserHa1;
+}
+
 export interface Config {
 	sip: {
 		/** Address the SIP sockets bind to. 0.0.0.0 listens on every interface. */
@@ -28,7 +49,33 @@ export interface Config {
 		/** RFC 3261 T1 in ms: retransmission base; 64*T1 is the transaction timeout. */
 		t1Ms: number;
 		userAgent: string;
+		/** Digest realm of REGISTER and INVITE challenges; HA1 hashes depend on it. */
+		realm: string;
+		/**
+		 * false: only INVITEs whose From claims a configured user are challenged
+		 * (407); callers from outside reach rooms without credentials. true: every
+		 * INVITE to a room must authenticate as a configured user.
+		 */
+		authenticateRoomCalls: boolean;
+		/** Token bucket per source IP address over incoming requests; perSecond 0 disables it. */
+		rateLimit: { perSecond: number; burst: number };
 	};
+	registrar: {
+		/** Shorter non-zero expirations are refused with 423 Interval Too Brief (RFC 3261 §10.3). */
+		minExpires: number;
+		/** Longer ones are shortened to this. */
+		maxExpires: number;
+		/** For a contact with neither an expires parameter nor an Expires header. */
+		defaultExpires: number;
+	};
+	/**
+	 * Directory for persistent state: the embedded database confsrv.sqlite
+	 * (registrations so far). Relative paths are resolved from the working
+	 * directory. Absent: registrations are kept in memory only and do not
+	 * survive a restart.
+	 */
+	dataDir?: string;
+	users: UserConfig[];
 	rtp: {
 		/** Address RTP sockets bind to. */
 		host: string;
@@ -60,7 +107,16 @@ export const defaultConfig: Config = {
 		tcp: true,
 		t1Ms: 500,
 		userAgent: 'confsrv',
+		realm: 'confsrv',
+		authenticateRoomCalls: false,
+		rateLimit: { perSecond: 200, burst: 400 },
 	},
+	registrar: {
+		minExpires: 60,
+		maxExpires: 3600,
+		defaultExpires: 3600,
+	},
+	users: [],
 	rtp: {
 		host: '127.0.0.1',
 		portMin: 30000,
@@ -98,7 +154,7 @@ function merge(base: Record<string, unknown>, patch: Record<string, unknown>, pa
 	return out;
 }
 
-const OPTIONAL_KEYS = new Set(['sip.advertisedAddress', 'rtp.advertisedAddress']);
+const OPTIONAL_KEYS = new Set(['sip.advertisedAddress', 'rtp.advertisedAddress', 'dataDir']);
 
 function need(cond: boolean, message: string): void {
 	if (!cond) {
@@ -135,7 +191,56 @@ export function validateConfig(c: Config): Config {
 		numbers.add(room.number);
 		need(room.sampleRate === undefined || SAMPLE_RATES.has(room.sampleRate), `rooms[${i}].sampleRate must be 8000, 16000 or 48000`);
 	});
+	// Quoted into WWW-Authenticate: no control characters.
+	need(typeof c.sip.realm === 'string' && c.sip.realm.length > 0 && !/[\x00-\x1f\x7f]/.test(c.sip.realm), 'sip.realm must be a non-empty string without control characters');
+	need(typeof c.sip.authenticateRoomCalls === 'boolean', 'sip.authenticateRoomCalls must be a boolean');
+	const rl = c.sip.rateLimit;
+	need(isObject(rl) && Number.isFinite(rl.perSecond) && rl.perSecond >= 0, 'sip.rateLimit.perSecond must be a number >= 0 (0 disables the limit)');
+	need(Number.isFinite(rl.burst) && rl.burst >= 1, 'sip.rateLimit.burst must be a number >= 1');
+	const r = c.registrar;
+	for (const key of ['minExpires', 'maxExpires', 'defaultExpires'] as const) {
+		need(Number.isInteger(r[key]) && r[key] >= 1 && r[key] <= 0xffffffff, `registrar.${key} must be a positive integer (seconds)`);
+	}
+	need(r.minExpires <= r.maxExpires, 'registrar.minExpires must not be above registrar.maxExpires');
+	need(r.defaultExpires >= r.minExpires && r.defaultExpires <= r.maxExpires, 'registrar.defaultExpires must lie between registrar.minExpires and registrar.maxExpires');
+	need(c.dataDir === undefined || (typeof c.dataDir === 'string' && c.dataDir.length > 0), 'dataDir must be a non-empty string');
+	need(Array.isArray(c.users), 'users must be an array');
+	const extensions = new Set<string>();
+	c.users.forEach((user, i) => {
+		need(isObject(user), `users[${i}] must be an object`);
+		for (const key of Object.keys(user)) {
+			need(['extension', 'displayName', 'password', 'ha1'].includes(key), `unknown config key "users[${i}].${key}"`);
+		}
+		need(typeof user.extension === 'string' && /^[0-9A-Za-z_.+-]{1,32}$/.test(user.extension), `users[${i}].extension must be 1-32 dial characters`);
+		need(!extensions.has(user.extension), `users[${i}].extension ${user.extension} is used twice`);
+		need(!numbers.has(user.extension), `users[${i}].extension ${user.extension} is also a room number`);
+		extensions.add(user.extension);
+		need(typeof user.displayName === 'string', `users[${i}].displayName must be a string`);
+		need((user.password === undefined) !== (user.ha1 === undefined), `users[${i}] needs exactly one of password and ha1`);
+		if (user.password !== undefined) {
+			need(typeof user.password === 'string' && user.password.length > 0, `users[${i}].password must be a non-empty string`);
+		} else {
+			const h = user.ha1 as unknown;
+			need(
+				isObject(h) && Object.keys(h).every((k) => k === 'md5' || k === 'sha256') && typeof h['md5'] === 'string' && /^[0-9a-f]{32}$/i.test(h['md5']) && typeof h['sha256'] === 'string' && /^[0-9a-f]{64}$/i.test(h['sha256']),
+				`users[${i}].ha1 must be { "md5": 32 hex digits, "sha256": 64 hex digits }`,
+			);
+		}
+	});
 	return c;
+}
+
+/**
+ * Replaces every user's password by its HA1 hashes for the realm, in new
+ * objects (the caller's input is left as it was), so the resolved
+ * configuration, and everything built from it, never holds a cleartext password.
+ */
+function hashPasswords(c: Config): Config {
+	const users = c.users.map((u): UserConfig => {
+		const ha1 = u.ha1 !== undefined ? { md5: u.ha1.md5.toLowerCase(), sha256: u.ha1.sha256.toLowerCase() } : ha1ForAllAlgorithms(u.extension, c.sip.realm, u.password ?? '');
+		return { extension: u.extension, displayName: u.displayName, ha1 };
+	});
+	return { ...c, users };
 }
 
 /** Embedded defaults overlaid with `partial` (e.g. from a file), validated. */
@@ -144,7 +249,7 @@ export function resolveConfig(partial: DeepPartial<Config> = {}): Config {
 		throw new ConfigError('configuration must be a JSON object');
 	}
 	const merged = merge(defaultConfig as unknown as Record<string, unknown>, partial as Record<string, unknown>, '', OPTIONAL_KEYS) as unknown as Config;
-	return validateConfig(merged);
+	return hashPasswords(validateConfig(merged));
 }
 
 /** Reads a JSON config file (keys starting with "//" are comments). */

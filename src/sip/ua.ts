@@ -1,27 +1,39 @@
 import { TypedEmitter } from '../common/events.js';
 import { InvalidStateError } from '../common/errors.js';
 import { childLogger, type Logger } from '../common/logger.js';
-import { realClock, type Clock } from '../common/time.js';
+import { realClock, type Clock, type TimerHandle } from '../common/time.js';
 import {
 	createResponse,
 	generateTag,
+	getVias,
 	parseCSeq,
 	parseNameAddr,
 	parseUri,
 	SipHeaders,
 	type SipAddress,
+	type SipMessage,
 	type SipRequest,
 	type SipResponse,
 	type SipUri,
+	type Via,
 } from './message/index.js';
-import { TransportLayer } from './transport/index.js';
-import { TransactionLayer, type ServerTransaction } from './transaction/index.js';
+import { defaultPort, topVia, TransportLayer } from './transport/index.js';
+import { TransactionLayer, type ServerTransaction, type TransactionTransport } from './transaction/index.js';
 
 /**
  * The user-agent core (RFC 3261 §8, §12-15) over the transaction layer: routes
- * new INVITEs to the application, keeps dialogs, answers in-dialog requests,
+ * new INVITEs to the application and other out-of-dialog methods to their
+ * handlers (REGISTER → registrar), keeps dialogs, answers in-dialog requests,
  * and gives every request an answer (404/405/481/501 defaults, drachtio's
  * "safe defaults" rule).
+ *
+ * In front of everything (checked in this order):
+ *   per-source rate limit     → silently dropped (one warn line per source per 10 s)
+ *   SIP version               → 505
+ *   Max-Forwards: 0           → 483 (OPTIONS excepted, §8.2.2 / §16.3)
+ *   a Via we sent ourselves   → 482 (the request looped back to us)
+ *   merged request (§8.2.2.2) → 482
+ *   INVITE authentication     → 407 / 403 when the policy hook says so
  */
 export interface UaOptions {
 	host: string;
@@ -31,6 +43,13 @@ export interface UaOptions {
 	tcp: boolean;
 	t1Ms: number;
 	userAgent: string;
+	/**
+	 * Token bucket per source IP address over incoming requests (responses are
+	 * not limited). Requests over the limit are dropped without an answer, an
+	 * INVITE too: a 503 would cost the flood's sender nothing and us a
+	 * transaction. perSecond 0 or absent: no limit.
+	 */
+	rateLimit?: { perSecond: number; burst: number };
 	clock?: Clock;
 	log?: Logger;
 }
@@ -41,9 +60,28 @@ export type UaEvents = {
 	dialogdestroyed: [Dialog, string];
 };
 
-const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE';
+/** A final answer from a request handler or policy hook; the UA adds To tag and Server. */
+export interface SipReply {
+	status: number;
+	reason?: string;
+	headers?: Array<[string, string]>;
+}
+
+/** Answers one out-of-dialog request of a method (see SipUserAgent.handle). */
+export type RequestHandler = (req: SipRequest) => SipReply;
+
+/**
+ * Asked before an out-of-dialog INVITE reaches the application: go on (with
+ * the authenticated user, if any) or answer with `reject` (407 challenge, 403 …).
+ */
+export type InviteAuthenticator = (req: SipRequest) => { ok: true; user?: { extension: string } } | { ok: false; reject: SipReply };
+
+const BASE_ALLOW = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE'];
+const ALLOW = BASE_ALLOW.join(', ');
 /** Methods we know but do not serve (yet): 405 with Allow. Others: 501. */
 const KNOWN_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH', 'PRACK', 'INFO', 'UPDATE']);
+/** Methods the UA answers itself; handle() cannot take them over. */
+const CORE_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS']);
 
 function dialogKey(callId: string, localTag: string, remoteTag: string): string {
 	return `${callId}\n${localTag}\n${remoteTag}`;
@@ -63,10 +101,16 @@ function tagOf(value: string | undefined): string | undefined {
 
 export class SipUserAgent extends TypedEmitter<UaEvents> {
 	readonly #transport: TransportLayer;
+	readonly #guard: IngressGuard;
 	readonly #tx: TransactionLayer;
 	readonly #dialogs = new Map<string, Dialog>();
 	readonly #opts: UaOptions;
 	readonly #log: Logger;
+	readonly #handlers = new Map<string, RequestHandler>();
+	/** Out-of-dialog server transactions by From tag, Call-ID and CSeq (§8.2.2.2). */
+	readonly #pending = new Map<string, ServerTransaction>();
+	#inviteAuth: InviteAuthenticator | undefined;
+	#allow = ALLOW;
 	#closed = false;
 
 	static async create(opts: UaOptions): Promise<SipUserAgent> {
@@ -79,7 +123,10 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 		this.#opts = opts;
 		this.#log = opts.log ?? childLogger({ mod: 'sip' });
 		this.#transport = transport;
-		this.#tx = new TransactionLayer(transport, { t1: opts.t1Ms, clock: opts.clock ?? realClock, viaHost: opts.advertisedAddress });
+		const clock = opts.clock ?? realClock;
+		const limiter = opts.rateLimit && opts.rateLimit.perSecond > 0 ? new RateLimiter(opts.rateLimit.perSecond, opts.rateLimit.burst, clock, this.#log) : undefined;
+		this.#guard = new IngressGuard(transport, limiter, clock, 128 * opts.t1Ms);
+		this.#tx = new TransactionLayer(this.#guard, { t1: opts.t1Ms, clock, viaHost: opts.advertisedAddress });
 		this.#tx.on('request', (req, tx) => this.#onRequest(req, tx));
 		this.#tx.on('ack', (ack) => this.#onAck(ack));
 	}
@@ -106,6 +153,35 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 		return this.#opts.userAgent;
 	}
 
+	/** @internal The Allow header value: the core methods and every handled one. */
+	get allow(): string {
+		return this.#allow;
+	}
+
+	/** Requests dropped by the rate limit since start. */
+	get rateLimited(): number {
+		return this.#guard.dropped;
+	}
+
+	/**
+	 * Serves out-of-dialog requests of `method` (e.g. REGISTER → the
+	 * registrar) with a synchronous handler; a thrown error is answered 500.
+	 * The UA's own methods (INVITE, ACK, BYE, CANCEL, OPTIONS) cannot be taken over.
+	 */
+	handle(method: string, handler: RequestHandler): void {
+		const m = method.toUpperCase();
+		if (CORE_METHODS.has(m)) {
+			throw new TypeError(`${m} is handled by the UA itself`);
+		}
+		this.#handlers.set(m, handler);
+		this.#allow = [...BASE_ALLOW, ...[...this.#handlers.keys()].filter((k) => !BASE_ALLOW.includes(k))].join(', ');
+	}
+
+	/** Sets (or clears) the hook asked before each new INVITE goes to the application. */
+	setInviteAuthenticator(fn: InviteAuthenticator | undefined): void {
+		this.#inviteAuth = fn;
+	}
+
 	#respond(tx: ServerTransaction, status: number, reason?: string, extra?: Array<[string, string]>): void {
 		const opts: Parameters<typeof createResponse>[3] = { headers: [['server', this.#opts.userAgent], ...(extra ?? [])] };
 		if (status > 100) {
@@ -125,9 +201,18 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 				this.#respond(tx, 483, 'Too Many Hops');
 				return;
 			}
+			if (this.#looped(req)) {
+				this.#log.warn({ method: req.method, source: req.source, callId: req.headers.get('call-id') }, 'request looped back to us (our own Via)');
+				this.#respond(tx, 482, 'Loop Detected');
+				return;
+			}
 			const toTag = tagOf(req.headers.get('to'));
 			if (toTag !== undefined) {
 				this.#inDialog(req, tx, toTag);
+				return;
+			}
+			if (this.#merged(req, tx)) {
+				this.#respond(tx, 482, 'Loop Detected (merged request)');
 				return;
 			}
 			switch (req.method) {
@@ -136,13 +221,22 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 						this.#respond(tx, this.#closed ? 503 : 404);
 						return;
 					}
-					const invite = new IncomingInvite(this, req, tx);
+					let user: string | undefined;
+					if (this.#inviteAuth) {
+						const decision = this.#inviteAuth(req);
+						if (!decision.ok) {
+							this.#respond(tx, decision.reject.status, decision.reject.reason, decision.reject.headers);
+							return;
+						}
+						user = decision.user?.extension;
+					}
+					const invite = new IncomingInvite(this, req, tx, user);
 					this.safeEmit('invite', invite);
 					return;
 				}
 				case 'OPTIONS': {
 					this.#respond(tx, 200, 'OK', [
-						['allow', ALLOW],
+						['allow', this.#allow],
 						['accept', 'application/sdp'],
 					]);
 					return;
@@ -152,10 +246,14 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 					return;
 				}
 				default: {
-					if (KNOWN_METHODS.has(req.method)) {
-						this.#respond(tx, 405, 'Method Not Allowed', [['allow', ALLOW]]);
+					const handler = this.#handlers.get(req.method);
+					if (handler) {
+						const reply = handler(req);
+						this.#respond(tx, reply.status, reply.reason, reply.headers);
+					} else if (KNOWN_METHODS.has(req.method)) {
+						this.#respond(tx, 405, 'Method Not Allowed', [['allow', this.#allow]]);
 					} else {
-						this.#respond(tx, 501, 'Not Implemented', [['allow', ALLOW]]);
+						this.#respond(tx, 501, 'Not Implemented', [['allow', this.#allow]]);
 					}
 				}
 			}
@@ -167,6 +265,46 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 				// the transaction may already be answered
 			}
 		}
+	}
+
+	/** Whether any Via of the request is one we put on a request we sent (branch and sent-by). */
+	#looped(req: SipRequest): boolean {
+		if (!this.#guard.sentAny) {
+			return false;
+		}
+		let vias: Via[];
+		try {
+			vias = getVias(req);
+		} catch {
+			// Lower Vias are other hops' business; an unreadable one is not ours.
+			return false;
+		}
+		return vias.some((v) => this.#guard.sentVia(v));
+	}
+
+	/**
+	 * §8.2.2.2: a request without a To tag whose From tag, Call-ID and CSeq
+	 * equal those of a live server transaction it does not belong to (a
+	 * forked copy that reached us twice) gets 482. Otherwise the transaction
+	 * is remembered until it terminates.
+	 */
+	#merged(req: SipRequest, tx: ServerTransaction): boolean {
+		const fromTag = tagOf(req.headers.get('from'));
+		if (fromTag === undefined) {
+			return false;
+		}
+		const key = `${fromTag}\n${req.headers.get('call-id') ?? ''}\n${(req.headers.get('cseq') ?? '').trim().replace(/\s+/, ' ')}`;
+		const other = this.#pending.get(key);
+		if (other && other !== tx && other.state !== 'terminated') {
+			return true;
+		}
+		this.#pending.set(key, tx);
+		tx.once('terminated', () => {
+			if (this.#pending.get(key) === tx) {
+				this.#pending.delete(key);
+			}
+		});
+		return false;
 	}
 
 	#inDialog(req: SipRequest, tx: ServerTransaction, toTag: string): void {
@@ -209,6 +347,8 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 			d.destroy('shutdown');
 		}
 		this.#tx.close();
+		this.#guard.close();
+		this.#pending.clear();
 		await this.#transport.close();
 	}
 }
@@ -221,6 +361,8 @@ export type IncomingInviteEvents = {
 export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 	readonly req: SipRequest;
 	readonly requestUri: SipUri;
+	/** The configured user whose credentials the INVITE carried (407 round), if any. */
+	readonly authenticatedUser: string | undefined;
 	readonly #ua: SipUserAgent;
 	readonly #tx: ServerTransaction;
 	readonly #toTag = generateTag();
@@ -228,11 +370,12 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 	#cancelled = false;
 
 	/** @internal */
-	constructor(ua: SipUserAgent, req: SipRequest, tx: ServerTransaction) {
+	constructor(ua: SipUserAgent, req: SipRequest, tx: ServerTransaction, authenticatedUser?: string) {
 		super();
 		this.#ua = ua;
 		this.req = req;
 		this.#tx = tx;
+		this.authenticatedUser = authenticatedUser;
 		let uri: SipUri;
 		try {
 			uri = parseUri(req.uri);
@@ -261,7 +404,7 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 	#send(status: number, reason?: string, body?: string): void {
 		const headers: Array<[string, string]> = [['server', this.#ua.userAgentName]];
 		if (status >= 200 && status < 300) {
-			headers.push(['contact', this.#contact()], ['allow', ALLOW]);
+			headers.push(['contact', this.#contact()], ['allow', this.#ua.allow]);
 		}
 		const opts: Parameters<typeof createResponse>[3] = { toTag: this.#toTag, headers };
 		if (body !== undefined) {
@@ -464,5 +607,231 @@ export class Dialog extends TypedEmitter<DialogEvents> {
 		this.#destroyed = true;
 		this.#ua.dialogDestroyed(this, reason);
 		this.safeEmit('destroy', reason);
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Ingress: rate limit and the record of our own Vias
+
+type IngressEvents = {
+	message: [SipMessage];
+};
+
+/** Sent Vias remembered for loop detection, at most. */
+const MAX_SENT_VIAS = 50_000;
+
+/**
+ * Sits between the transport and the transaction layer (it is the layer's
+ * TransactionTransport): drops requests over the per-source rate limit before
+ * a transaction exists for them, and remembers the branch and sent-by of
+ * every request we send, so one that comes back to us is recognised (482).
+ */
+class IngressGuard extends TypedEmitter<IngressEvents> implements TransactionTransport {
+	readonly #inner: TransportLayer;
+	readonly #limiter: RateLimiter | undefined;
+	readonly #clock: Clock;
+	readonly #ttl: number;
+	/** `branch|host:port` → when sent; insertion-ordered, oldest first. */
+	readonly #sent = new Map<string, number>();
+	readonly #onMessage = (msg: SipMessage): void => {
+		if (msg.kind === 'request' && this.#limiter && msg.source && !this.#limiter.allow(msg.source.address)) {
+			return;
+		}
+		this.safeEmit('message', msg);
+	};
+
+	constructor(inner: TransportLayer, limiter: RateLimiter | undefined, clock: Clock, ttlMs: number) {
+		super();
+		this.#inner = inner;
+		this.#limiter = limiter;
+		this.#clock = clock;
+		this.#ttl = ttlMs;
+		inner.on('message', this.#onMessage);
+	}
+
+	get host(): string {
+		return this.#inner.host;
+	}
+
+	get port(): number {
+		return this.#inner.port;
+	}
+
+	/** The local port of one transport, as the transport layer tells it. */
+	portOf(transport: SipAddress['transport']): number | undefined {
+		return this.#inner.portOf(transport);
+	}
+
+	get dropped(): number {
+		return this.#limiter?.dropped ?? 0;
+	}
+
+	get sentAny(): boolean {
+		return this.#sent.size > 0;
+	}
+
+	send(msg: SipMessage, dest: SipAddress, onError?: (err: Error) => void): void {
+		if (msg.kind === 'request') {
+			this.#remember(msg);
+		}
+		this.#inner.send(msg, dest, onError);
+	}
+
+	/** Whether we sent a request carrying this Via (same branch and sent-by) lately. */
+	sentVia(via: Via): boolean {
+		const branch = via.params['branch'];
+		if (!branch) {
+			return false;
+		}
+		const at = this.#sent.get(viaKey(branch, via));
+		return at !== undefined && this.#clock.now() - at <= this.#ttl;
+	}
+
+	close(): void {
+		this.#inner.off('message', this.#onMessage);
+		this.#limiter?.close();
+		this.#sent.clear();
+	}
+
+	#remember(req: SipRequest): void {
+		let via: Via | undefined;
+		try {
+			via = topVia(req);
+		} catch {
+			return;
+		}
+		const branch = via?.params['branch'];
+		if (!via || !branch) {
+			return;
+		}
+		const now = this.#clock.now();
+		const key = viaKey(branch, via);
+		this.#sent.delete(key);
+		this.#sent.set(key, now);
+		for (const [k, at] of this.#sent) {
+			if (now - at <= this.#ttl && this.#sent.size <= MAX_SENT_VIAS) {
+				break;
+			}
+			this.#sent.delete(k);
+		}
+	}
+}
+
+function viaKey(branch: string, via: Via): string {
+	return `${branch}|${via.host.toLowerCase()}:${via.port ?? defaultPort(via.transport)}`;
+}
+
+interface Bucket {
+	tokens: number;
+	last: number;
+	/** Dropped since the last log line about this source. */
+	dropped: number;
+	loggedAt: number;
+}
+
+/** One warn line per source at most this often. */
+const RATE_LOG_INTERVAL_MS = 10_000;
+/** Sources tracked at most; beyond that, idle ones are forgotten first. */
+const MAX_BUCKETS = 100_000;
+
+/**
+ * A token bucket per source IP address: `burst` requests at once, refilled
+ * at `perSecond`. Drops are counted and logged once per source per 10 s
+ * (with the count), and once more by the sweep for the tail of a flood.
+ */
+class RateLimiter {
+	readonly #rate: number;
+	readonly #burst: number;
+	readonly #clock: Clock;
+	readonly #log: Logger;
+	readonly #buckets = new Map<string, Bucket>();
+	#timer: TimerHandle | undefined;
+	#closed = false;
+	dropped = 0;
+
+	constructor(perSecond: number, burst: number, clock: Clock, log: Logger) {
+		this.#rate = perSecond / 1000;
+		this.#burst = Math.max(1, burst);
+		this.#clock = clock;
+		this.#log = log;
+	}
+
+	allow(address: string): boolean {
+		const now = this.#clock.now();
+		let b = this.#buckets.get(address);
+		if (!b) {
+			if (this.#buckets.size >= MAX_BUCKETS) {
+				this.#sweep(now);
+				if (this.#buckets.size >= MAX_BUCKETS) {
+					// Every tracked source is busy: a new one gets its burst untracked.
+					return true;
+				}
+			}
+			b = { tokens: this.#burst, last: now, dropped: 0, loggedAt: -Infinity };
+			this.#buckets.set(address, b);
+			this.#arm();
+		} else {
+			b.tokens = Math.min(this.#burst, b.tokens + (now - b.last) * this.#rate);
+			b.last = now;
+		}
+		if (b.tokens >= 1) {
+			b.tokens -= 1;
+			return true;
+		}
+		this.dropped++;
+		b.dropped++;
+		if (now - b.loggedAt >= RATE_LOG_INTERVAL_MS) {
+			this.#report(address, b, now);
+		}
+		return false;
+	}
+
+	/** Reports drops not yet logged, then forgets everything. */
+	close(): void {
+		this.#closed = true;
+		this.#timer?.cancel();
+		this.#timer = undefined;
+		const now = this.#clock.now();
+		for (const [address, b] of this.#buckets) {
+			if (b.dropped > 0) {
+				this.#report(address, b, now);
+			}
+		}
+		this.#buckets.clear();
+	}
+
+	#report(address: string, b: Bucket, now: number): void {
+		this.#log.warn(
+			{ source: address, dropped: b.dropped, perSecond: this.#rate * 1000, burst: this.#burst },
+			`SIP rate limit: dropping requests from ${address} (${b.dropped} dropped since the last report)`,
+		);
+		b.dropped = 0;
+		b.loggedAt = now;
+	}
+
+	#arm(): void {
+		if (this.#timer || this.#closed) {
+			return;
+		}
+		this.#timer = this.#clock.setTimeout(() => {
+			this.#timer = undefined;
+			this.#sweep(this.#clock.now());
+			if (this.#buckets.size > 0) {
+				this.#arm();
+			}
+		}, RATE_LOG_INTERVAL_MS);
+	}
+
+	/** Logs pending drop counts that are due and forgets sources whose bucket has refilled. */
+	#sweep(now: number): void {
+		const refill = this.#burst / this.#rate;
+		for (const [address, b] of this.#buckets) {
+			if (b.dropped > 0 && now - b.loggedAt >= RATE_LOG_INTERVAL_MS) {
+				this.#report(address, b, now);
+			}
+			if (b.dropped === 0 && now - b.last >= refill) {
+				this.#buckets.delete(address);
+			}
+		}
 	}
 }
