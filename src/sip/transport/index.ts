@@ -1,18 +1,26 @@
 /**
- * The SIP transport layer (RFC 3261 §18): UDP and TCP on one port number,
- * parsing on receipt, received/rport stamping (RFC 3581), 400 for requests too
- * broken to process, and sending to an address or back on a connection.
+ * The SIP transport layer (RFC 3261 §18): UDP and TCP on one port number, TLS
+ * and WebSocket (RFC 7118, ws and wss) on ports of their own, parsing on
+ * receipt, received/rport stamping (RFC 3581), 400 for requests too broken to
+ * process, and sending to an address or back on a connection. Connection ids
+ * are unique across all connection-oriented transports of one layer.
  */
 import { InvalidStateError, SipParseError, UnsupportedError } from '../../common/errors.js';
 import { TypedEmitter } from '../../common/events.js';
 import { childLogger } from '../../common/logger.js';
 import { createResponse, parseMessage, serializeMessage } from '../message/index.js';
 import type { SipAddress, SipMessage, SipRequest, SipResponse } from '../message/types.js';
-import { TcpTransport } from './tcp.js';
+import { type CertificatePair, resolveCertificate } from './certificate.js';
+import { type StreamHandlers, type StreamTransport, idCounter } from './stream.js';
+import { listenTcp } from './tcp.js';
+import { listenTls, type TlsOutgoingOptions } from './tls.js';
 import { UdpTransport } from './udp.js';
 import { responseDestination, stampReceived } from './via.js';
+import { WsTransport } from './ws.js';
 
+export { type CertificatePair, devCertificate, type DevCertificateOptions, resolveCertificate, selfSignedCertificate } from './certificate.js';
 export { FramingError, MAX_STREAM_MESSAGE, StreamFramer } from './framing.js';
+export { NoConnectionError, SIP_SUBPROTOCOL } from './ws.js';
 export { defaultPort, firstHeaderValue, isReliable, responseDestination, stampReceived, topVia } from './via.js';
 
 const log = childLogger({ mod: 'sip.transport' });
@@ -25,6 +33,36 @@ export interface ListenOptions {
 	udp?: boolean;
 	/** Default true. */
 	tcp?: boolean;
+	/** SIP over TLS on a port of its own (0 picks one). */
+	tls?: TlsListenOptions;
+	/** SIP over plain WebSocket (RFC 7118) on a port of its own. */
+	ws?: WsListenOptions;
+	/** SIP over secure WebSocket, with tls's certificate unless it has its own. */
+	wss?: WssListenOptions;
+	/** Where a development certificate is cached; default `<os tmpdir>/confsrv`. */
+	devCertDir?: string;
+}
+
+export interface TlsListenOptions extends TlsOutgoingOptions {
+	port: number;
+	/**
+	 * PEM certificate (chain) and private key. Give both, or neither for a
+	 * cached self-signed development pair (logged as a warning).
+	 */
+	cert?: string | Buffer;
+	key?: string | Buffer;
+}
+
+export interface WsListenOptions {
+	port: number;
+	/** Only upgrade requests for this path (e.g. '/ws'); default any path. */
+	path?: string;
+}
+
+export interface WssListenOptions extends WsListenOptions {
+	/** Default tls.cert and tls.key, else the development pair. */
+	cert?: string | Buffer;
+	key?: string | Buffer;
 }
 
 export type TransportEvents = {
@@ -39,17 +77,33 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 	readonly #host: string;
 	#port = 0;
 	#udp: UdpTransport | undefined;
-	#tcp: TcpTransport | undefined;
+	#tcp: StreamTransport | undefined;
+	#tls: StreamTransport | undefined;
+	#ws: WsTransport | undefined;
+	#wss: WsTransport | undefined;
+	readonly #nextId = idCounter();
 	#closed = false;
 
+	/**
+	 * Opens every transport asked for; when one fails (a taken port, a bad
+	 * certificate) the ones already open are closed and the error is thrown.
+	 */
 	static async listen(opts: ListenOptions): Promise<TransportLayer> {
 		const udp = opts.udp ?? true;
 		const tcp = opts.tcp ?? true;
-		if (!udp && !tcp) {
-			throw new TypeError('at least one of udp and tcp must be enabled');
+		if (!udp && !tcp && !opts.tls && !opts.ws && !opts.wss) {
+			throw new TypeError('at least one transport must be enabled');
 		}
 		const layer = new TransportLayer(opts.host);
-		await layer.#bind(opts.port, udp, tcp);
+		try {
+			if (udp || tcp) {
+				await layer.#bind(opts.port, udp, tcp);
+			}
+			await layer.#bindSecondary(opts);
+		} catch (err) {
+			await layer.close();
+			throw err;
+		}
 		return layer;
 	}
 
@@ -62,24 +116,62 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 		return this.#host;
 	}
 
+	/** The UDP/TCP port; with neither, the first of tlsPort, wsPort, wssPort. */
 	get port(): number {
 		return this.#port;
+	}
+
+	get tlsPort(): number | undefined {
+		return this.#tls?.port;
+	}
+
+	get wsPort(): number | undefined {
+		return this.#ws?.port;
+	}
+
+	get wssPort(): number | undefined {
+		return this.#wss?.port;
+	}
+
+	/** The local port of a transport (for a Via sent-by or a Contact), undefined when not listening. */
+	portOf(transport: SipAddress['transport']): number | undefined {
+		switch (transport) {
+			case 'udp': {
+				return this.#udp?.port;
+			}
+			case 'tcp': {
+				return this.#tcp?.port;
+			}
+			case 'tls': {
+				return this.#tls?.port;
+			}
+			case 'ws': {
+				return this.#ws?.port;
+			}
+			case 'wss': {
+				return this.#wss?.port;
+			}
+		}
 	}
 
 	get closed(): boolean {
 		return this.#closed;
 	}
 
-	/** Open TCP connections (accepted and outgoing). */
+	/** Open TCP, TLS and WebSocket connections (accepted and outgoing). */
 	get connectionCount(): number {
-		return this.#tcp?.connectionCount ?? 0;
+		return (
+			(this.#tcp?.connectionCount ?? 0) + (this.#tls?.connectionCount ?? 0) + (this.#ws?.connectionCount ?? 0) + (this.#wss?.connectionCount ?? 0)
+		);
 	}
 
 	/**
-	 * Serializes and sends. UDP goes to address:port; TCP goes on
-	 * dest.connectionId while it is open, else on a connection to address:port
-	 * (reused or new). Never throws: failures go to onError, or to the 'error'
-	 * event when no callback is given, always asynchronously.
+	 * Serializes and sends by dest.transport. UDP goes to address:port; TCP
+	 * and TLS go on dest.connectionId while it is open, else on a connection
+	 * to address:port (reused or new); WS and WSS go on dest.connectionId or
+	 * an open connection from address:port, and fail with NoConnectionError
+	 * otherwise. Never throws: failures go to onError, or to the 'error' event
+	 * when no callback is given, always asynchronously.
 	 */
 	send(msg: SipMessage, dest: SipAddress, onError?: (err: Error) => void): void {
 		const fail = (err: Error): void => {
@@ -107,6 +199,12 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 			this.#udp.send(buf, dest.address, dest.port, fail);
 		} else if (dest.transport === 'tcp' && this.#tcp) {
 			this.#tcp.send(buf, dest, fail);
+		} else if (dest.transport === 'tls' && this.#tls) {
+			this.#tls.send(buf, dest, fail);
+		} else if (dest.transport === 'ws' && this.#ws) {
+			this.#ws.send(buf, dest, fail);
+		} else if (dest.transport === 'wss' && this.#wss) {
+			this.#wss.send(buf, dest, fail);
 		} else {
 			failLater(new UnsupportedError(`not listening on ${dest.transport}`));
 		}
@@ -130,7 +228,41 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 			return;
 		}
 		this.#closed = true;
-		await Promise.all([this.#udp?.close(), this.#tcp?.close()]);
+		await Promise.all([this.#udp?.close(), this.#tcp?.close(), this.#tls?.close(), this.#ws?.close(), this.#wss?.close()]);
+	}
+
+	async #bindSecondary(opts: ListenOptions): Promise<void> {
+		const handlers = (transport: SipAddress['transport']): StreamHandlers => ({
+			message: (buf, src) => this.#receive(buf, { transport, ...src }),
+		});
+		let creds: CertificatePair | undefined;
+		const certificate = async (own: Partial<CertificatePair>): Promise<CertificatePair> => {
+			if (own.cert !== undefined || own.key !== undefined) {
+				return resolveCertificate(own);
+			}
+			creds ??= await resolveCertificate(pick(opts.tls ?? {}), opts.devCertDir === undefined ? {} : { dir: opts.devCertDir });
+			return creds;
+		};
+		if (opts.tls) {
+			const outgoing: TlsOutgoingOptions = {};
+			if (opts.tls.rejectUnauthorized !== undefined) {
+				outgoing.rejectUnauthorized = opts.tls.rejectUnauthorized;
+			}
+			if (opts.tls.ca !== undefined) {
+				outgoing.ca = opts.tls.ca;
+			}
+			this.#tls = await listenTls(this.#host, opts.tls.port, await certificate({}), handlers('tls'), this.#nextId, outgoing);
+		}
+		if (opts.ws) {
+			this.#ws = await WsTransport.listen(this.#host, opts.ws.port, wsOptions(opts.ws), handlers('ws'), this.#nextId);
+		}
+		if (opts.wss) {
+			const tls = await certificate(pick(opts.wss));
+			this.#wss = await WsTransport.listen(this.#host, opts.wss.port, { ...wsOptions(opts.wss), tls }, handlers('wss'), this.#nextId);
+		}
+		if (!this.#udp && !this.#tcp) {
+			this.#port = this.#tls?.port ?? this.#ws?.port ?? this.#wss?.port ?? 0;
+		}
 	}
 
 	async #bind(port: number, useUdp: boolean, useTcp: boolean): Promise<void> {
@@ -149,9 +281,12 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 					);
 				}
 				const tcp = useTcp
-					? await TcpTransport.listen(this.#host, udp?.port ?? port, {
-							message: (buf, src) => this.#receive(buf, { transport: 'tcp', ...src }),
-						})
+					? await listenTcp(
+							this.#host,
+							udp?.port ?? port,
+							{ message: (buf, src) => this.#receive(buf, { transport: 'tcp', ...src }) },
+							this.#nextId,
+						)
 					: undefined;
 				this.#udp = udp;
 				this.#tcp = tcp;
@@ -219,6 +354,22 @@ export class TransportLayer extends TypedEmitter<TransportEvents> {
 			log.warn({ err }, 'transport error');
 		}
 	}
+}
+
+/** The cert and key of an options object, leaving out absent ones. */
+function pick(o: { cert?: string | Buffer; key?: string | Buffer }): Partial<CertificatePair> {
+	const out: Partial<CertificatePair> = {};
+	if (o.cert !== undefined) {
+		out.cert = o.cert;
+	}
+	if (o.key !== undefined) {
+		out.key = o.key;
+	}
+	return out;
+}
+
+function wsOptions(o: WsListenOptions): { path?: string } {
+	return o.path === undefined ? {} : { path: o.path };
 }
 
 /** Keep-alive datagrams (CRLF, whitespace) carry no message. */

@@ -10,7 +10,7 @@ export const HOST = '127.0.0.1';
 
 export interface RawRequestOptions {
 	method?: string;
-	transport?: 'UDP' | 'TCP';
+	transport?: 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 	/** Via sent-by; default a private address unlike the real source. */
 	sentBy?: string;
 	viaParams?: string;
