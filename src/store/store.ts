@@ -40,12 +40,14 @@ export class Store extends TypedEmitter<StoreEvents> {
 	readonly users: UserRepository;
 	readonly registrations: RegistrationRepository;
 	readonly #db: Database.Database;
+	readonly #version: Database.Statement<[], { v: number | null }>;
 
 	/** @internal Use openStore(). */
 	constructor(db: Database.Database, path: string, options: StoreOptions) {
 		super();
 		this.#db = db;
 		this.path = path;
+		this.#version = db.prepare('SELECT max(version) AS v FROM schema_migrations');
 		const ctx: RepoContext = {
 			db,
 			now: options.now ?? Date.now,
@@ -64,8 +66,7 @@ export class Store extends TypedEmitter<StoreEvents> {
 
 	/** The schema version the file is at (SCHEMA_VERSION once opened). */
 	get schemaVersion(): number {
-		const row = this.#db.prepare<[], { v: number | null }>('SELECT max(version) AS v FROM schema_migrations').get();
-		return row?.v ?? 0;
+		return this.#version.get()?.v ?? 0;
 	}
 
 	/** Closes the database (checkpointing the WAL). Idempotent. */
