@@ -8,6 +8,7 @@ import { MixerHost, type MixerStats } from './mixer/index.js';
 import { RoomRegistry } from './rooms/index.js';
 import { CallManager } from './calls/index.js';
 import { Metrics } from './metrics/index.js';
+import { startOpsHttp, type OpsHttp } from './metrics/http.js';
 import { Registrar, RepositoryRegistrationStore } from './calls/registrar.js';
 import { defaultStorePath, openStore, type Store } from './store/index.js';
 import { InviteAuthPolicy, RequestAuthenticator, UserDirectory } from './calls/users.js';
@@ -44,6 +45,7 @@ export class Server extends TypedEmitter<ServerEvents> {
 	#allocator: RtpPortAllocator | undefined;
 	#clock: MediaClock | undefined;
 	#metrics: Metrics | undefined;
+	#http: OpsHttp | undefined;
 	#state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 	/** RTP counters of legs that have already closed (metrics are cumulative). */
 	readonly #closedRtp = { packetsIn: 0, packetsOut: 0, packetsLost: 0, packetsDropped: 0 };
@@ -66,6 +68,11 @@ export class Server extends TypedEmitter<ServerEvents> {
 			throw new InvalidStateError('server not started');
 		}
 		return this.#rooms;
+	}
+
+	/** Port of the /metrics, /health, /ready endpoint (undefined when disabled). */
+	get httpPort(): number | undefined {
+		return this.#http?.port;
 	}
 
 	/** Prometheus registry over this server (created at start). */
@@ -151,6 +158,9 @@ export class Server extends TypedEmitter<ServerEvents> {
 				}
 			});
 			this.#metrics = new Metrics(this);
+			if (c.http.enabled) {
+				this.#http = await startOpsHttp({ host: c.http.host, port: c.http.port, metrics: this.#metrics, ready: () => this.#state === 'running' });
+			}
 		} catch (error) {
 			await this.#teardown();
 			this.#state = 'stopped';
@@ -232,6 +242,7 @@ export class Server extends TypedEmitter<ServerEvents> {
 		await this.#rooms?.close();
 		this.#clock?.close();
 		await this.#mixer?.close();
+		await this.#http?.close();
 		this.#metrics?.close();
 	}
 }

@@ -75,6 +75,12 @@ export interface Config {
 	 * survive a restart.
 	 */
 	dataDir?: string;
+	/** Operations HTTP endpoint: /metrics (Prometheus), /health, /ready. */
+	http: {
+		enabled: boolean;
+		host: string;
+		port: number;
+	};
 	users: UserConfig[];
 	rtp: {
 		/** Address RTP sockets bind to. */
@@ -110,6 +116,11 @@ export const defaultConfig: Config = {
 		realm: 'confsrv',
 		authenticateRoomCalls: false,
 		rateLimit: { perSecond: 200, burst: 400 },
+	},
+	http: {
+		enabled: false,
+		host: '127.0.0.1',
+		port: 8080,
 	},
 	registrar: {
 		minExpires: 60,
@@ -203,6 +214,9 @@ export function validateConfig(c: Config): Config {
 	}
 	need(r.minExpires <= r.maxExpires, 'registrar.minExpires must not be above registrar.maxExpires');
 	need(r.defaultExpires >= r.minExpires && r.defaultExpires <= r.maxExpires, 'registrar.defaultExpires must lie between registrar.minExpires and registrar.maxExpires');
+	need(typeof c.http.enabled === 'boolean', 'http.enabled must be a boolean');
+	need(typeof c.http.host === 'string' && c.http.host.length > 0, 'http.host must be a non-empty string');
+	need(isPort(c.http.port, true), 'http.port must be an integer 0-65535');
 	need(c.dataDir === undefined || (typeof c.dataDir === 'string' && c.dataDir.length > 0), 'dataDir must be a non-empty string');
 	need(Array.isArray(c.users), 'users must be an array');
 	const extensions = new Set<string>();

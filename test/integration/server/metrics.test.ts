@@ -63,3 +63,23 @@ test('metrics expose calls, participants, SIP, RTP and mixer series with sensibl
 		await server.stop();
 	}
 });
+
+test('the ops endpoint serves /metrics, /health and /ready over HTTP', { timeout: 30_000 }, async () => {
+	const server = await createServer({ sip: { host: '127.0.0.1', port: 0 }, http: { enabled: true, host: '127.0.0.1', port: 0 } });
+	await server.start();
+	try {
+		const base = `http://127.0.0.1:${server.httpPort}`;
+		const m = await fetch(`${base}/metrics`);
+		assert.equal(m.status, 200);
+		assert.match(m.headers.get('content-type') ?? '', /text\/plain/);
+		const text = await m.text();
+		assert.equal(sample(text, 'confsrv_calls'), 0);
+		assert.equal(sample(text, 'confsrv_rooms'), 1);
+		assert.equal((await fetch(`${base}/health`)).status, 200);
+		const ready = await fetch(`${base}/ready`);
+		assert.equal(ready.status, 200);
+		assert.deepEqual(await ready.json(), { status: 'ready' });
+	} finally {
+		await server.stop();
+	}
+});
