@@ -184,6 +184,15 @@ async function main(): Promise<number> {
 	return 0;
 }
 
+// Ctrl-C: exit through process.exit so 'exit' hooks stop the targets (forked
+// children also leave when their IPC channel closes).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	process.once(signal, () => {
+		process.stderr.write(`\nbench: ${signal}, stopping\n`);
+		process.exit(130);
+	});
+}
+
 main().then(
 	(code) => {
 		process.exitCode = code;

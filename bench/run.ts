@@ -98,6 +98,8 @@ export const DEFAULTS: Omit<BenchOptions, 'onProgress'> = {
 };
 
 export interface ProgressInfo {
+	/** Which target (in a comma list of targets). */
+	target?: string;
 	phase: 'starting' | 'calling' | 'warmup' | 'measuring' | 'hangup' | 'done';
 	/** 0-1 within the phase. */
 	fraction: number;
@@ -668,7 +670,11 @@ export async function runBench(partial: Partial<CapacityOptions> = {}): Promise<
 	const capacity = opts.maxParticipants > 0;
 	const runs: TargetRun[] = [];
 	for (const name of opts.target.split(',').map((t) => t.trim()).filter(Boolean)) {
-		const o = { ...opts, target: name };
+		const report = opts.onProgress;
+		const o: CapacityOptions = { ...opts, target: name };
+		if (report) {
+			o.onProgress = (p) => report({ ...p, target: name });
+		}
 		try {
 			runs.push(capacity ? await findCapacity(o) : await runSingle(o));
 		} catch (error) {

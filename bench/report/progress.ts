@@ -8,15 +8,10 @@ export class ProgressBar {
 	readonly #out: NodeJS.WriteStream;
 	readonly #tty: boolean;
 	#lastLine = 0;
-	#target = '';
 
 	constructor(out: NodeJS.WriteStream = process.stderr) {
 		this.#out = out;
 		this.#tty = out.isTTY === true;
-	}
-
-	set target(name: string) {
-		this.#target = name;
 	}
 
 	update(p: ProgressInfo): void {
@@ -24,7 +19,7 @@ export class ProgressBar {
 		const filled = Math.round(Math.max(0, Math.min(1, p.fraction)) * width);
 		const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
 		const parts = [
-			this.#target ? `${this.#target}` : '',
+			p.target ?? '',
 			p.step !== undefined ? `step ${p.step + 1}` : '',
 			`${p.participants} participants`,
 			`${p.phase.padEnd(9)} ${bar} ${(p.fraction * 100).toFixed(0).padStart(3)}%`,

@@ -154,8 +154,14 @@ export class JanusTarget implements Target {
 		this.#base = base;
 		this.#opts = opts;
 		this.#logFd = logFd;
+		// Janus has no IPC channel to notice that the bench went away: kill it when the bench exits.
+		const killOnExit = (): void => {
+			child.kill('SIGKILL');
+		};
+		process.once('exit', killOnExit);
 		child.on('exit', () => {
 			this.#exited = true;
+			process.off('exit', killOnExit);
 		});
 	}
 
