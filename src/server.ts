@@ -153,7 +153,7 @@ export class Server extends TypedEmitter<ServerEvents> {
 				if (leg) {
 					this.#closedRtp.packetsIn += leg.packetsIn;
 					this.#closedRtp.packetsOut += leg.packetsOut;
-					this.#closedRtp.packetsLost += legLost(leg);
+					this.#closedRtp.packetsLost += leg.packetsLost;
 					this.#closedRtp.packetsDropped += leg.packetsDropped;
 				}
 			});
@@ -203,7 +203,7 @@ export class Server extends TypedEmitter<ServerEvents> {
 			if (leg) {
 				t.packetsIn += leg.packetsIn;
 				t.packetsOut += leg.packetsOut;
-				t.packetsLost += legLost(leg);
+				t.packetsLost += leg.packetsLost;
 				t.packetsDropped += leg.packetsDropped;
 			}
 		}
@@ -245,12 +245,6 @@ export class Server extends TypedEmitter<ServerEvents> {
 		await this.#http?.close();
 		this.#metrics?.close();
 	}
-}
-
-/** Sequence-gap loss, when the leg tracks it (the jitter buffer does). */
-function legLost(leg: object): number {
-	const lost = (leg as { packetsLost?: unknown }).packetsLost;
-	return typeof lost === 'number' ? lost : 0;
 }
 
 /** Creates a server from embedded defaults overlaid with `config`. */

@@ -76,6 +76,8 @@ const FRAME_MS = 20;
  * a stray or spoofed packet cannot steal the stream while the peer is talking.
  */
 const RELATCH_PACKETS = 5;
+/** A forward jump beyond this is a sender restart, not loss (RFC 3550 A.1). */
+const MAX_DROPOUT = 3000;
 /** Sequence numbers this far behind are late or duplicate; further means a restart. */
 const MAX_MISORDER = 100;
 /** Mix frames queued beyond this are dropped, bounding send latency to 60 ms. */
@@ -199,6 +201,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	#bytesIn = 0;
 	#bytesOut = 0;
 	#packetsDropped = 0;
+	#packetsLost = 0;
 	#rtcpIn = 0;
 	#lastRtpAt: number | undefined;
 
@@ -284,6 +287,11 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	}
 
 	/** Malformed, unknown-PT, foreign-source, late and duplicate packets. */
+	/** Sequence-number gaps on the current SSRC (late arrivals are then dropped, not un-lost). */
+	get packetsLost(): number {
+		return this.#packetsLost;
+	}
+
 	get packetsDropped(): number {
 		return this.#packetsDropped;
 	}
@@ -454,6 +462,10 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 			if (d <= 0 && d > -MAX_MISORDER) {
 				this.#packetsDropped++;
 				return;
+			}
+			// A forward gap is loss (a restart jumps further and is not).
+			if (d > 1 && d <= MAX_DROPOUT) {
+				this.#packetsLost += d - 1;
 			}
 		}
 		this.#rxSeq = seq;

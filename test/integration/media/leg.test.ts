@@ -308,6 +308,12 @@ describe('MediaLeg', () => {
 		const firsts = drain(leg).map((f) => f[0]);
 		assert.deepEqual(firsts, [0x80, 0x81, 0x83, 0x85, 0x86].map((c) => g711Decode('PCMU', Uint8Array.of(c))[0]));
 		assert.equal(leg.packetsDropped, 2);
+		assert.equal(leg.packetsLost, 0, 'a wrap, a duplicate, a late packet and a restart are not loss');
+		await send(30003, 0x87, 0x5555); // 30001 and 30002 missing
+		await send(30004, 0x88, 0x5555);
+		await send(30001, 0x89, 0x5555); // arrives too late: dropped, still lost
+		assert.equal(leg.packetsLost, 2);
+		assert.equal(leg.packetsDropped, 3);
 	});
 
 	it('emits rtptimeout once, counted from the last packet (manual clock)', async () => {

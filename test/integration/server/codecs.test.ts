@@ -8,6 +8,7 @@ import { createServer, type Server } from '../../../src/index.js';
 import { G722Decoder, G722Encoder } from '../../../src/media/codecs/g722.js';
 import { g711Decode, g711Encode } from '../../helpers/g711.js';
 import { ToneGenerator, toneRatio } from '../../helpers/goertzel.js';
+import { until } from '../../helpers/wait.js';
 import { TestUA, buildSip, newBranch, newCallId, newTag, parseSdpAudio, uriOf, type SipMessage } from '../../helpers/test-ua.js';
 
 /**
@@ -243,15 +244,6 @@ class Caller {
 	}
 }
 
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-	const end = Date.now() + timeoutMs;
-	while (!pred()) {
-		if (Date.now() > end) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-		await new Promise((r) => setTimeout(r, 20));
-	}
-}
 
 async function twoCallers(
 	sampleRate: number,

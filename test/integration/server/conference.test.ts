@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from '../../../src/index.js';
 import { TestUA } from '../../helpers/test-ua.js';
+import { until } from '../../helpers/wait.js';
 import { toneRatio } from '../../helpers/goertzel.js';
 
 /**
@@ -21,15 +22,6 @@ async function startServer(extra: Record<string, unknown> = {}): Promise<Server>
 	return server;
 }
 
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-	const end = Date.now() + timeoutMs;
-	while (!pred()) {
-		if (Date.now() > end) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-		await new Promise((r) => setTimeout(r, 50));
-	}
-}
 
 test('three callers: each hears the other two tones and not its own; all released after BYE', { timeout: 60_000 }, async () => {
 	const server = await startServer();

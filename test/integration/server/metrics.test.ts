@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from '../../../src/index.js';
 import { TestUA } from '../../helpers/test-ua.js';
+import { until } from '../../helpers/wait.js';
 
 /** Reads one sample of a Prometheus text exposition (labels matched as a substring). */
 function sample(text: string, name: string, labels = ''): number | undefined {
@@ -39,6 +40,7 @@ test('metrics expose calls, participants, SIP, RTP and mixer series with sensibl
 		assert.ok((sample(live, 'confsrv_sip_responses_total', 'code="200",method="INVITE",direction="out"') ?? 0) >= 2);
 		assert.ok((sample(live, 'confsrv_rtp_packets_in_total') ?? 0) > 20, 'RTP in counted');
 		assert.ok((sample(live, 'confsrv_rtp_packets_out_total') ?? 0) > 20, 'RTP out counted');
+		assert.equal(sample(live, 'confsrv_rtp_packets_lost_total'), 0, 'no loss on loopback');
 		assert.ok((sample(live, 'confsrv_mixer_tick_seconds_count', 'worker="0"') ?? 0) > 10, 'mixer ticks in the histogram');
 		const inf = sample(live, 'confsrv_mixer_tick_seconds_bucket', 'le="+Inf"');
 		const oneFrame = sample(live, 'confsrv_mixer_tick_seconds_bucket', 'le="0.02"');
@@ -48,10 +50,7 @@ test('metrics expose calls, participants, SIP, RTP and mixer series with sensibl
 
 		await a.bye();
 		await b.bye();
-		const end = Date.now() + 5000;
-		while (server.stats().calls > 0 && Date.now() < end) {
-			await new Promise((r) => setTimeout(r, 50));
-		}
+		await until(() => server.stats().calls === 0, 5000, 'calls to end');
 		const after = await server.metrics.render();
 		assert.equal(sample(after, 'confsrv_calls'), 0);
 		// Totals stay cumulative after the legs closed.

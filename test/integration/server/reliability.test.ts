@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { createServer, type Server } from '../../../src/index.js';
 import { TestUA } from '../../helpers/test-ua.js';
+import { until } from '../../helpers/wait.js';
 
 /** Retransmission, ACK timeout, RTP timeout and shutdown, with raw SIP over UDP. */
 async function startServer(extra: Record<string, unknown> = {}): Promise<Server> {
@@ -29,15 +30,6 @@ function rawInvite(serverPort: number, localPort: number, rtpPort: number, callI
 	].join('\r\n');
 }
 
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-	const end = Date.now() + timeoutMs;
-	while (!pred()) {
-		if (Date.now() > end) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-		await new Promise((r) => setTimeout(r, 20));
-	}
-}
 
 test('an INVITE sent three times makes one call; an unACKed 200 is retransmitted, then the call is dropped after 64*T1', { timeout: 30_000 }, async () => {
 	const t1 = 50; // 64*T1 = 3.2 s
