@@ -4,6 +4,7 @@ import { childLogger, type Logger } from '../common/logger.js';
 import { realClock, type Clock, type TimerHandle } from '../common/time.js';
 import {
 	createResponse,
+	generateCallId,
 	generateTag,
 	getVias,
 	parseCSeq,
@@ -18,7 +19,11 @@ import {
 	type Via,
 } from './message/index.js';
 import { defaultPort, topVia, TransportLayer } from './transport/index.js';
-import { TransactionLayer, type ServerTransaction, type TransactionTransport } from './transaction/index.js';
+import { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransactionTransport } from './transaction/index.js';
+import { buildAuthorization, selectChallenge } from './auth/digest.js';
+import { Dialog, recordRoutes, type Credentials } from './dialog.js';
+
+export { Dialog, recordRoutes, type Credentials, type DialogEvents, type DialogRole, type DialogRequestOptions, type ReferRequest, type SessionModify } from './dialog.js';
 
 /**
  * The user-agent core (RFC 3261 §8, §12-15) over the transaction layer: routes
@@ -76,7 +81,7 @@ export type RequestHandler = (req: SipRequest) => SipReply;
  */
 export type InviteAuthenticator = (req: SipRequest) => { ok: true; user?: { extension: string } } | { ok: false; reject: SipReply };
 
-const BASE_ALLOW = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE'];
+const BASE_ALLOW = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE', 'REFER', 'NOTIFY'];
 const ALLOW = BASE_ALLOW.join(', ');
 /** Methods we know but do not serve (yet): 405 with Allow. Others: 501. */
 const KNOWN_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH', 'PRACK', 'INFO', 'UPDATE']);
@@ -156,6 +161,58 @@ export class SipUserAgent extends TypedEmitter<UaEvents> {
 	/** @internal The Allow header value: the core methods and every handled one. */
 	get allow(): string {
 		return this.#allow;
+	}
+
+	/**
+	 * Our Contact for a dialog or request on `transport` (its listening port,
+	 * `;transport=` when not UDP), with `user` as the user part when given.
+	 */
+	contactFor(user: string | undefined, transport: SipAddress['transport'] = 'udp'): string {
+		const u = user ? `${user}@` : '';
+		const port = this.#guard.portOf(transport) ?? this.port;
+		const param = transport !== 'udp' ? `;transport=${transport}` : '';
+		return `<sip:${u}${this.#opts.advertisedAddress}:${port}${param}>`;
+	}
+
+	/**
+	 * Places a call (the UAC side): sends the INVITE to `opts.dest`, answers
+	 * a 401/407 once with `opts.credentials`, ACKs every 2xx itself and
+	 * reports progress, the answer (a confirmed Dialog) or the failure.
+	 */
+	invite(opts: InviteOptions): OutgoingInvite {
+		if (this.#closed) {
+			throw new InvalidStateError('user agent closed');
+		}
+		return new OutgoingInvite(this, opts);
+	}
+
+	/**
+	 * @internal Sends the ACK for a 2xx to `invite` (§13.2.2.4): like the
+	 * INVITE (Call-ID, From, CSeq number, credentials) with the response's To,
+	 * to `target` (the dialog's remote target and route set; by default the
+	 * INVITE's own Request-URI and Route).
+	 */
+	sendAckFor(invite: SipRequest, res: SipResponse, dest: SipAddress, target?: { uri: string; routes: string[] }): void {
+		const h = new SipHeaders();
+		for (const r of target ? target.routes : invite.headers.getAll('route')) {
+			h.append('route', r);
+		}
+		h.append('from', invite.headers.get('from') ?? '');
+		h.append('to', res.headers.get('to') ?? invite.headers.get('to') ?? '');
+		h.append('call-id', invite.headers.get('call-id') ?? '');
+		h.append('cseq', `${parseCSeq(invite.headers.get('cseq') ?? '1 INVITE').seq} ACK`);
+		h.append('max-forwards', '70');
+		for (const name of ['authorization', 'proxy-authorization']) {
+			for (const v of invite.headers.getAll(name)) {
+				h.append(name, v);
+			}
+		}
+		const ack: SipRequest = { kind: 'request', method: 'ACK', uri: target?.uri ?? invite.uri, version: 'SIP/2.0', headers: h, body: Buffer.alloc(0) };
+		try {
+			this.#tx.sendAck(ack, dest);
+		} catch (error) {
+			this.#log.debug({ err: error }, 'ACK not sent');
+		}
 	}
 
 	/** Requests dropped by the rate limit since start. */
@@ -418,10 +475,7 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 	}
 
 	#contact(): string {
-		const user = this.requestUri.user ? `${this.requestUri.user}@` : '';
-		const t = this.req.source?.transport;
-		const param = t && t !== 'udp' ? `;transport=${t}` : '';
-		return `<sip:${user}${this.#ua.advertisedAddress}:${this.#ua.port}${param}>`;
+		return this.#ua.contactFor(this.requestUri.user, this.req.source?.transport ?? 'udp');
 	}
 
 	progress(status = 180): void {
@@ -442,7 +496,32 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 		if (this.#final) {
 			throw new InvalidStateError(this.#cancelled ? 'INVITE was cancelled' : 'INVITE already answered');
 		}
-		const dialog = new Dialog(this.#ua, this.req, this.#toTag, sdp);
+		const req = this.req;
+		const contact = req.headers.get('contact');
+		let target = req.uri;
+		if (contact) {
+			try {
+				target = parseNameAddr(contact).uriText;
+			} catch {
+				// keep the Request-URI
+			}
+		}
+		const dialog = new Dialog(this.#ua, {
+			role: 'uas',
+			callId: req.headers.get('call-id') ?? '',
+			localTag: this.#toTag,
+			remoteTag: tagOf(req.headers.get('from')) ?? '',
+			localUri: `${req.headers.get('to') ?? ''};tag=${this.#toTag}`,
+			remoteUri: req.headers.get('from') ?? '',
+			remoteTarget: target,
+			routeSet: recordRoutes(req),
+			localSeq: Math.floor(Math.random() * 10_000) + 1,
+			remoteSeq: parseCSeq(req.headers.get('cseq') ?? '0 INVITE').seq,
+			// Requests go back along the flow the INVITE came on (NAT, TCP).
+			peer: req.source ?? { transport: 'udp', address: '127.0.0.1', port: 5060 },
+			localSdp: sdp,
+			...(req.body.length > 0 ? { remoteSdp: req.body.toString('utf8') } : {}),
+		});
 		this.#ua.registerDialog(dialog);
 		this.#tx.on('acktimeout', () => {
 			void dialog.bye('ack-timeout');
@@ -452,43 +531,182 @@ export class IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 	}
 }
 
-export type DialogEvents = {
-	/** The ACK to our 2xx (carries the SDP answer when the INVITE had none). */
-	ack: [SipRequest];
-	/** An in-dialog request the dialog did not handle itself (INFO …). */
-	request: [SipRequest];
-	destroy: [reason: string];
+export interface InviteOptions {
+	/** Request-URI. */
+	uri: string;
+	/** The next hop: a registered contact's source, a trunk, a proxy. */
+	dest: SipAddress;
+	/** From header value without a tag, e.g. `"Alice" <sip:2001@pbx>`. */
+	from: string;
+	/** To header value (no tag). */
+	to: string;
+	/** SDP offer; without it the 2xx carries the offer (not supported by callers here yet). */
+	sdp?: string;
+	headers?: Array<[string, string]>;
+	/** For a 401/407 from the far end (trunks), answered once. */
+	credentials?: Credentials;
+	/** User part of our Contact. */
+	contactUser?: string;
+	callId?: string;
+}
+
+export type OutgoingInviteEvents = {
+	/** 1xx other than 100 (180, 183 with or without SDP). */
+	progress: [SipResponse];
+	answered: [Dialog, SipResponse];
+	/** Any end without a dialog: the final status, 408 on timeout, 503 when unsendable, 487 when cancelled. */
+	failed: [status: number, reason: string, res: SipResponse | undefined];
 };
 
-/** A UAS dialog created by our 2xx to an INVITE (RFC 3261 §12.1.1). */
-export class Dialog extends TypedEmitter<DialogEvents> {
-	readonly callId: string;
-	readonly localTag: string;
-	readonly remoteTag: string;
-	/** Our identity (the INVITE's To, with our tag) and theirs (its From). */
-	readonly localUri: string;
-	readonly remoteUri: string;
-	readonly remoteTarget: string;
-	readonly routeSet: string[];
-	readonly #ua: SipUserAgent;
-	readonly #peer: SipAddress;
-	#localSeq = Math.floor(Math.random() * 10_000) + 1;
-	#remoteSeq: number;
-	#localSdp: string;
-	#acked = false;
-	#destroyed = false;
+export type OutgoingInviteResult = { ok: true; dialog: Dialog; res: SipResponse } | { ok: false; status: number; reason: string; res: SipResponse | undefined };
 
-	/** @internal */
-	constructor(ua: SipUserAgent, invite: SipRequest, localTag: string, localSdp: string) {
+/** An INVITE we sent, until it is answered, fails or is cancelled. */
+export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
+	readonly callId: string;
+	readonly localTag = generateTag();
+	/** Settles once with the outcome (the events carry the same). */
+	readonly result: Promise<OutgoingInviteResult>;
+	readonly #ua: SipUserAgent;
+	readonly #opts: InviteOptions;
+	#req: SipRequest;
+	#tx: ClientTransaction | undefined;
+	#seq = Math.floor(Math.random() * 10_000) + 1;
+	#authTried = false;
+	#cancelled = false;
+	#settled = false;
+	#dialog: Dialog | undefined;
+	#resolve!: (r: OutgoingInviteResult) => void;
+
+	/** @internal Use ua.invite(). */
+	constructor(ua: SipUserAgent, opts: InviteOptions) {
 		super();
 		this.#ua = ua;
-		this.callId = invite.headers.get('call-id') ?? '';
-		this.localTag = localTag;
-		this.remoteTag = tagOf(invite.headers.get('from')) ?? '';
-		this.localUri = `${invite.headers.get('to') ?? ''};tag=${localTag}`;
-		this.remoteUri = invite.headers.get('from') ?? '';
-		const contact = invite.headers.get('contact');
-		let target = invite.uri;
+		this.#opts = opts;
+		this.callId = opts.callId ?? generateCallId(ua.advertisedAddress);
+		this.result = new Promise((resolve) => {
+			this.#resolve = resolve;
+		});
+		this.#req = this.#build();
+		// Listeners are attached by the caller after this returns.
+		queueMicrotask(() => this.#start());
+	}
+
+	get cancelled(): boolean {
+		return this.#cancelled;
+	}
+
+	get settled(): boolean {
+		return this.#settled;
+	}
+
+	/** The INVITE as last sent. */
+	get request(): SipRequest {
+		return this.#req;
+	}
+
+	#build(auth?: [string, string]): SipRequest {
+		const o = this.#opts;
+		const h = new SipHeaders();
+		h.append('max-forwards', '70');
+		h.append('from', `${o.from};tag=${this.localTag}`);
+		h.append('to', o.to);
+		h.append('call-id', this.callId);
+		h.append('cseq', `${this.#seq} INVITE`);
+		h.append('contact', this.#ua.contactFor(o.contactUser, o.dest.transport));
+		h.append('allow', this.#ua.allow);
+		h.append('user-agent', this.#ua.userAgentName);
+		for (const [k, v] of o.headers ?? []) {
+			h.append(k, v);
+		}
+		if (auth) {
+			h.append(auth[0], auth[1]);
+		}
+		let body = Buffer.alloc(0);
+		if (o.sdp !== undefined) {
+			body = Buffer.from(o.sdp, 'utf8');
+			h.append('content-type', 'application/sdp');
+		}
+		return { kind: 'request', method: 'INVITE', uri: o.uri, version: 'SIP/2.0', headers: h, body };
+	}
+
+	#start(): void {
+		if (this.#settled) {
+			return;
+		}
+		if (this.#cancelled) {
+			this.#fail(487, 'Request Terminated', undefined);
+			return;
+		}
+		const req = this.#req;
+		try {
+			this.#tx = this.#ua.transactions.sendRequest(req, this.#opts.dest, {
+				onProvisional: (res) => {
+					if (res.status > 100 && !this.#settled) {
+						this.safeEmit('progress', res);
+					}
+				},
+				onFinal: (res) => this.#onFinal(req, res),
+				on2xxRetransmit: (res) => this.#on2xxAgain(req, res),
+				onTimeout: () => this.#fail(this.#cancelled ? 487 : 408, this.#cancelled ? 'Request Terminated' : 'Request Timeout', undefined),
+				onTransportError: () => this.#fail(503, 'Service Unavailable', undefined),
+			});
+		} catch {
+			this.#fail(503, 'Service Unavailable', undefined);
+		}
+	}
+
+	#onFinal(req: SipRequest, res: SipResponse): void {
+		if (res.status >= 200 && res.status < 300) {
+			const dialog = this.#makeDialog(req, res);
+			this.#ua.sendAckFor(req, res, this.#opts.dest, { uri: dialog.remoteTarget, routes: dialog.routeSet });
+			this.#ua.registerDialog(dialog);
+			if (this.#cancelled || this.#settled) {
+				// Answered while our CANCEL was on its way: end it at once.
+				void dialog.bye('cancelled');
+				this.#fail(487, 'Request Terminated', res);
+				return;
+			}
+			this.#dialog = dialog;
+			this.#settled = true;
+			this.safeEmit('answered', dialog, res);
+			this.#resolve({ ok: true, dialog, res });
+			return;
+		}
+		if ((res.status === 401 || res.status === 407) && this.#opts.credentials && !this.#authTried && !this.#cancelled) {
+			this.#authTried = true;
+			const challenge = selectChallenge(res.headers.getAll(res.status === 401 ? 'www-authenticate' : 'proxy-authenticate'));
+			if (challenge !== undefined) {
+				try {
+					const { username, password } = this.#opts.credentials;
+					const value = buildAuthorization({ challenge, username, password, method: 'INVITE', uri: this.#opts.uri, nc: 1 });
+					this.#seq++;
+					this.#req = this.#build([res.status === 401 ? 'authorization' : 'proxy-authorization', value]);
+					this.#start();
+					return;
+				} catch {
+					// fall through: report the challenge as the failure
+				}
+			}
+		}
+		this.#fail(res.status, res.reason, res);
+	}
+
+	/** A 2xx again: the same one (our ACK was lost) or another fork's, which we ACK and end. */
+	#on2xxAgain(req: SipRequest, res: SipResponse): void {
+		const tag = tagOf(res.headers.get('to'));
+		if (this.#dialog && tag === this.#dialog.remoteTag) {
+			this.#ua.sendAckFor(req, res, this.#opts.dest, { uri: this.#dialog.remoteTarget, routes: this.#dialog.routeSet });
+			return;
+		}
+		const other = this.#makeDialog(req, res);
+		this.#ua.sendAckFor(req, res, this.#opts.dest, { uri: other.remoteTarget, routes: other.routeSet });
+		this.#ua.registerDialog(other);
+		void other.bye('forked-2xx');
+	}
+
+	#makeDialog(req: SipRequest, res: SipResponse): Dialog {
+		const contact = res.headers.get('contact');
+		let target = req.uri;
 		if (contact) {
 			try {
 				target = parseNameAddr(contact).uriText;
@@ -496,117 +714,47 @@ export class Dialog extends TypedEmitter<DialogEvents> {
 				// keep the Request-URI
 			}
 		}
-		this.remoteTarget = target;
-		this.routeSet = invite.headers.getAll('record-route');
-		this.#remoteSeq = parseCSeq(invite.headers.get('cseq') ?? '0 INVITE').seq;
-		// Requests go back along the flow the INVITE came on (NAT, TCP).
-		this.#peer = invite.source ?? { transport: 'udp', address: '127.0.0.1', port: 5060 };
-		this.#localSdp = localSdp;
-	}
-
-	get destroyed(): boolean {
-		return this.#destroyed;
-	}
-
-	get acked(): boolean {
-		return this.#acked;
-	}
-
-	get localSdp(): string {
-		return this.#localSdp;
-	}
-
-	/** @internal */
-	handleAck(ack: SipRequest): void {
-		if (this.#acked || this.#destroyed) {
-			return;
-		}
-		this.#acked = true;
-		this.safeEmit('ack', ack);
-	}
-
-	#reply(req: SipRequest, tx: ServerTransaction, status: number, reason?: string, body?: string): void {
-		const opts: Parameters<typeof createResponse>[3] = { headers: [['server', this.#ua.userAgentName]] };
-		if (body !== undefined) {
-			opts.body = Buffer.from(body, 'utf8');
-			opts.contentType = 'application/sdp';
-			opts.headers!.push(['contact', `<sip:${this.#ua.advertisedAddress}:${this.#ua.port}>`]);
-		}
-		tx.respond(createResponse(req, status, reason, opts));
-	}
-
-	/** @internal */
-	handleRequest(req: SipRequest, tx: ServerTransaction): void {
-		const seq = parseCSeq(req.headers.get('cseq') ?? '').seq;
-		if (req.method !== 'ACK' && req.method !== 'CANCEL') {
-			if (seq < this.#remoteSeq) {
-				this.#reply(req, tx, 500, 'Server Internal Error');
-				return;
-			}
-			this.#remoteSeq = seq;
-		}
-		switch (req.method) {
-			case 'BYE': {
-				this.#reply(req, tx, 200, 'OK');
-				this.destroy('bye');
-				return;
-			}
-			case 'INVITE':
-			case 'UPDATE': {
-				// Session refresh or re-offer: keep our side as it is. Hold and
-				// codec changes are handled by the in-dialog work of the SIP issue.
-				this.#reply(req, tx, 200, 'OK', req.body.length > 0 || req.method === 'INVITE' ? this.#localSdp : undefined);
-				return;
-			}
-			case 'OPTIONS':
-			case 'INFO': {
-				this.#reply(req, tx, 200, 'OK');
-				this.safeEmit('request', req);
-				return;
-			}
-			default: {
-				this.#reply(req, tx, 501, 'Not Implemented');
-			}
-		}
-	}
-
-	/** Sends BYE (once) and destroys the dialog; resolves when answered or timed out. */
-	bye(reason = 'local'): Promise<void> {
-		if (this.#destroyed) {
-			return Promise.resolve();
-		}
-		const headers = new SipHeaders();
-		for (const r of this.routeSet) {
-			headers.append('route', r);
-		}
-		headers.append('from', this.localUri);
-		headers.append('to', this.remoteUri);
-		headers.append('call-id', this.callId);
-		headers.append('cseq', `${++this.#localSeq} BYE`);
-		headers.append('max-forwards', '70');
-		headers.append('user-agent', this.#ua.userAgentName);
-		const req: SipRequest = { kind: 'request', method: 'BYE', uri: this.remoteTarget, version: 'SIP/2.0', headers, body: Buffer.alloc(0) };
-		this.destroy(reason);
-		return new Promise<void>((resolve) => {
-			try {
-				this.#ua.transactions.sendRequest(req, this.#peer, {
-					onFinal: (_res: SipResponse) => resolve(),
-					onTimeout: () => resolve(),
-				});
-			} catch {
-				resolve();
-			}
+		return new Dialog(this.#ua, {
+			role: 'uac',
+			callId: this.callId,
+			localTag: this.localTag,
+			remoteTag: tagOf(res.headers.get('to')) ?? '',
+			localUri: req.headers.get('from') ?? '',
+			remoteUri: res.headers.get('to') ?? '',
+			remoteTarget: target,
+			routeSet: recordRoutes(res).reverse(),
+			localSeq: this.#seq,
+			remoteSeq: undefined,
+			peer: this.#opts.dest,
+			localSdp: this.#opts.sdp ?? '',
+			...(res.body.length > 0 ? { remoteSdp: res.body.toString('utf8') } : {}),
+			...(this.#opts.credentials ? { credentials: this.#opts.credentials } : {}),
 		});
 	}
 
-	/** Forgets the dialog without signalling (after BYE, or on shutdown). */
-	destroy(reason: string): void {
-		if (this.#destroyed) {
+	#fail(status: number, reason: string, res: SipResponse | undefined): void {
+		if (this.#settled) {
 			return;
 		}
-		this.#destroyed = true;
-		this.#ua.dialogDestroyed(this, reason);
-		this.safeEmit('destroy', reason);
+		this.#settled = true;
+		this.safeEmit('failed', status, reason, res);
+		this.#resolve({ ok: false, status, reason, res });
+	}
+
+	/**
+	 * Cancels the call (§9.1): the CANCEL goes out once the far end has sent
+	 * a provisional response; the INVITE then ends with 487 (failed). A 2xx
+	 * that crosses the CANCEL is ACKed and ended with BYE.
+	 */
+	cancel(): void {
+		if (this.#settled || this.#cancelled) {
+			return;
+		}
+		this.#cancelled = true;
+		if (this.#tx && !this.#tx.cancel()) {
+			// Too late for CANCEL (a final response is in); onFinal handles a 2xx.
+			return;
+		}
 	}
 }
 
