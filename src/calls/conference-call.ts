@@ -4,10 +4,9 @@ import { SipError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { Dialog, IncomingInvite } from '../sip/ua.js';
-import { buildAnswer, buildOffer, selectRemoteMedia, type RemoteMedia } from '../sip/sdp/index.js';
-import type { MediaClock, MediaLeg, RtpPortAllocator } from '../media/index.js';
-import { MediaLeg as MediaLegClass } from '../media/index.js';
+import type { MediaLeg } from '../media/index.js';
 import type { Room } from '../rooms/index.js';
+import { CallParty, type PartyDeps } from './party.js';
 
 export type CallState = 'setup' | 'active' | 'ended';
 
@@ -15,18 +14,13 @@ export type CallEvents = {
 	ended: [reason: string];
 };
 
-export interface CallDeps {
-	allocator: RtpPortAllocator;
-	clock: MediaClock;
-	rtpAddress: string;
-	rtpTimeoutMs: number;
-	log: Logger;
-}
+export type CallDeps = PartyDeps;
 
 /**
- * One caller in a room: a SIP dialog, a media leg and a room membership. The
- * call owns its leg and its dialog, so ending the call (for any reason:
- * BYE, RTP timeout, ACK timeout, shutdown) releases both exactly once.
+ * One caller in a room: a CallParty (dialog, media leg, room membership)
+ * answered from an INVITE. The call owns its party, so ending the call (for
+ * any reason: BYE, RTP timeout, ACK timeout, shutdown) releases everything
+ * exactly once.
  */
 export class ConferenceCall extends TypedEmitter<CallEvents> {
 	readonly id = randomUUID();
@@ -35,12 +29,9 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 	readonly room: Room;
 	readonly startedAt = new Date();
 	#state: CallState = 'setup';
-	#leg: MediaLeg | undefined;
-	#dialog: Dialog | undefined;
-	#joined = false;
+	#party: CallParty | undefined;
 	readonly #deps: CallDeps;
 	readonly #log: Logger;
-	readonly #sessionId = Math.floor(Math.random() * 1e9);
 	#ended: Promise<void> | undefined;
 
 	constructor(req: SipRequest, room: Room, caller: string, deps: CallDeps) {
@@ -56,29 +47,27 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 		return this.#state;
 	}
 
+	get party(): CallParty | undefined {
+		return this.#party;
+	}
+
 	get leg(): MediaLeg | undefined {
-		return this.#leg;
+		return this.#party?.leg;
 	}
 
 	/** Answers the INVITE and joins the room. Rejections are sent from here too. */
 	async accept(invite: IncomingInvite): Promise<void> {
-		const req = invite.req;
-		let remote: RemoteMedia | undefined;
-		const offer = req.body.length > 0 ? req.body.toString('utf8') : undefined;
+		const offer = invite.req.body.length > 0 ? invite.req.body.toString('utf8') : undefined;
+		let party: CallParty;
+		let body: string;
 		try {
-			if (offer !== undefined) {
-				// 488 before any port is taken when we share no codec.
-				remote = selectRemoteMedia(offer);
-			}
-			this.#leg = await MediaLegClass.create({
-				allocator: this.#deps.allocator,
-				mixRate: this.room.sampleRate,
-				frameSamples: this.room.frameSamples,
-				rtpTimeoutMs: this.#deps.rtpTimeoutMs,
-			});
+			party = await CallParty.create(this.#deps, { displayName: this.caller, callId: this.callId, mixRate: this.room.sampleRate });
+			this.#party = party;
+			// 488 when we share no codec (the leg is released by #finish).
+			body = offer !== undefined ? party.answer(offer) : party.offer();
 		} catch (error) {
-			const status = error instanceof SipError ? error.status : 503;
-			const reason = error instanceof SipError ? error.reason : 'Service Unavailable';
+			const status = error instanceof SipError ? error.status : ((error as { status?: number }).status ?? 503);
+			const reason = error instanceof SipError ? error.reason : status === 488 ? 'Not Acceptable Here' : 'Service Unavailable';
 			this.#log.warn({ err: error, status }, 'call rejected');
 			invite.reject(status, reason);
 			await this.#finish(`rejected ${status}`);
@@ -88,24 +77,12 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 			await this.#finish('cancelled');
 			return;
 		}
-		const leg = this.#leg;
-		const local = { address: this.#deps.rtpAddress, port: leg.localPort, sessionId: this.#sessionId, sessionVersion: 1 };
-		const body = offer !== undefined && remote ? buildAnswer(offer, remote, local) : buildOffer(local);
-		if (remote) {
-			try {
-				this.#applyRemote(remote);
-			} catch (error) {
-				// A codec the SDP layer accepts but this machine cannot run (opus without its binding).
-				this.#log.warn({ err: error, status: 488 }, 'call rejected');
-				invite.reject(488, 'Not Acceptable Here');
-				await this.#finish('rejected 488');
-				return;
+		party.on('dtmf', (digit) => this.#log.info({ digit }, 'dtmf'));
+		party.on('gone', (reason) => {
+			if (reason === 'rtp-timeout') {
+				this.#log.warn('RTP stopped: hanging up');
 			}
-		}
-		leg.on('dtmf', (digit) => this.#log.info({ digit }, 'dtmf'));
-		leg.on('rtptimeout', () => {
-			this.#log.warn('RTP stopped: hanging up');
-			void this.hangup('rtp-timeout');
+			void this.hangup(reason);
 		});
 		let dialog: Dialog;
 		try {
@@ -115,72 +92,35 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 			await this.#finish('answer-failed');
 			return;
 		}
-		this.#dialog = dialog;
-		dialog.on('ack', (ack) => {
-			if (!remote && ack.body.length > 0) {
+		party.attach(dialog);
+		if (offer === undefined) {
+			dialog.once('ack', (ack) => {
 				// Late offer: the caller's answer comes in the ACK.
+				if (ack.body.length === 0) {
+					return;
+				}
 				try {
-					remote = selectRemoteMedia(ack.body.toString('utf8'));
-					this.#applyRemote(remote);
+					party.takeAnswer(ack.body.toString('utf8'));
 				} catch (error) {
 					this.#log.warn({ err: error }, 'unusable SDP answer in ACK');
 					void this.hangup('bad-sdp-in-ack');
 				}
-			}
-		});
-		dialog.on('destroy', (reason) => {
-			void this.#finish(reason);
-		});
+			});
+		}
 		this.#state = 'active';
 		try {
-			await this.room.join({
-				id: this.id,
-				displayName: this.caller,
-				callId: this.callId,
-				joinedAt: new Date(),
-				rings: { input: leg.toMixer, output: leg.fromMixer },
-			});
-			this.#joined = true;
+			await party.moveTo(this.room);
 		} catch (error) {
 			this.#log.error({ err: error }, 'could not join the room');
 			await this.hangup('join-failed');
-			return;
 		}
-		// A BYE may have arrived while we were joining.
-		if (this.#state !== 'active') {
-			await this.room.leave(this.id);
-			this.#joined = false;
-			return;
-		}
-		this.#deps.clock.add(leg);
-	}
-
-	#applyRemote(remote: RemoteMedia): void {
-		const leg = this.#leg;
-		if (!leg) {
-			return;
-		}
-		const r: Parameters<MediaLeg['setRemote']>[0] = {
-			address: remote.address,
-			port: remote.port,
-			codec: remote.codec,
-			clockRate: remote.clockRate,
-			payloadType: remote.payloadType,
-		};
-		if (remote.fmtp !== undefined) {
-			r.fmtp = remote.fmtp;
-		}
-		if (remote.telephoneEventPt !== undefined) {
-			r.telephoneEventPt = remote.telephoneEventPt;
-			r.telephoneEventClockRate = remote.telephoneEventClockRate ?? 8000;
-		}
-		leg.setRemote(r);
 	}
 
 	/** Ends the call from our side: BYE when a dialog exists. */
 	async hangup(reason: string): Promise<void> {
-		if (this.#dialog && !this.#dialog.destroyed) {
-			await this.#dialog.bye(reason).catch(() => undefined);
+		const d = this.#party?.dialog;
+		if (d && !d.destroyed) {
+			await d.bye(reason).catch(() => undefined);
 		}
 		await this.#finish(reason);
 	}
@@ -188,14 +128,7 @@ export class ConferenceCall extends TypedEmitter<CallEvents> {
 	#finish(reason: string): Promise<void> {
 		this.#ended ??= (async () => {
 			this.#state = 'ended';
-			if (this.#leg) {
-				this.#deps.clock.remove(this.#leg);
-			}
-			if (this.#joined) {
-				this.#joined = false;
-				await this.room.leave(this.id).catch((error: unknown) => this.#log.error({ err: error }, 'leave failed'));
-			}
-			this.#leg?.close();
+			await this.#party?.close();
 			this.#log.info({ reason }, 'call ended');
 			this.safeEmit('ended', reason);
 		})();

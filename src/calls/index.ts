@@ -1,2 +1,3 @@
 export * from './conference-call.js';
 export * from './manager.js';
+export * from './party.js';
