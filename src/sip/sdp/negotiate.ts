@@ -60,7 +60,41 @@ const STATIC_PT: Record<number, { name: string; rate: number; channels?: number 
 	11: { name: 'L16', rate: 44100 },
 };
 
+/**
+ * RFC 3264 §5.1 stream direction, always from the point of view of the side
+ * that wrote the SDP: `sendonly` in a far end's offer means it will send and
+ * not receive (a hold), so our answer is `recvonly`.
+ */
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+
+/** Whether the writer of an SDP with this direction sends media. */
+export function directionSends(d: Direction): boolean {
+	return d === 'sendrecv' || d === 'sendonly';
+}
+
+/** Whether the writer of an SDP with this direction receives media. */
+export function directionReceives(d: Direction): boolean {
+	return d === 'sendrecv' || d === 'recvonly';
+}
+
+function directionFrom(sends: boolean, receives: boolean): Direction {
+	if (sends) {
+		return receives ? 'sendrecv' : 'sendonly';
+	}
+	return receives ? 'recvonly' : 'inactive';
+}
+
+/**
+ * The direction of an answer (RFC 3264 §6.1): we send only if we want to and
+ * the offerer receives; we receive only if we want to and the offerer sends.
+ * So sendonly → recvonly, recvonly → sendonly, inactive → inactive, and our
+ * own hold (`ours` = sendonly or inactive) narrows it further.
+ */
+export function answerDirection(offered: Direction, ours: Direction = 'sendrecv'): Direction {
+	return directionFrom(directionSends(ours) && directionReceives(offered), directionReceives(ours) && directionSends(offered));
+}
 
 /** What an SDP says about the far end's audio stream. */
 export interface RemoteMedia {
@@ -78,6 +112,12 @@ export interface RemoteMedia {
 	/** Clock rate of telephoneEventPt: the codec's clock when offered so, else 8000. */
 	telephoneEventClockRate?: number;
 	ptime?: number;
+	/**
+	 * The far end's direction (media level, else session level, else
+	 * sendrecv). The pre-RFC 3264 hold form, c=0.0.0.0 (RFC 2543), means
+	 * "do not send to me" and is folded in here: sendrecv becomes sendonly,
+	 * recvonly becomes inactive. `address` then stays 0.0.0.0: nothing is sent.
+	 */
 	direction: Direction;
 }
 
@@ -87,6 +127,11 @@ export interface LocalMedia {
 	/** Session version counter for o= (bumped on every new offer/answer). */
 	sessionId: number;
 	sessionVersion: number;
+	/**
+	 * What we want (default sendrecv): written as is in our offers; in answers
+	 * it is combined with the offer's direction by answerDirection().
+	 */
+	direction?: Direction;
 }
 
 /** telephone-event payload types of our offers, per clock rate. */
@@ -112,9 +157,21 @@ function connectionAddress(desc: sdpTransform.SessionDescription, m: sdpTransfor
 	return m.connection?.ip ?? desc.connection?.ip;
 }
 
-function directionOf(desc: sdpTransform.SessionDescription, m: sdpTransform.MediaDescription): Direction {
-	const d = (m.direction ?? desc.direction ?? 'sendrecv') as Direction;
-	return d;
+function isDirection(d: unknown): d is Direction {
+	return typeof d === 'string' && (DIRECTIONS as readonly string[]).includes(d);
+}
+
+/** True for the RFC 2543 hold address: c=IN IP4 0.0.0.0 (or IPv6 ::). */
+function isHoldAddress(address: string): boolean {
+	return address === '0.0.0.0' || /^[0:]+$/.test(address);
+}
+
+function directionOf(desc: sdpTransform.SessionDescription, m: sdpTransform.MediaDescription, address: string): Direction {
+	const stated = isDirection(m.direction) ? m.direction : isDirection(desc.direction) ? desc.direction : 'sendrecv';
+	if (isHoldAddress(address)) {
+		return directionFrom(directionSends(stated), false);
+	}
+	return stated;
 }
 
 /** Payload types listed on the m= line, in the offerer's order. */
@@ -194,7 +251,7 @@ export function selectRemoteMedia(sdp: string, allowed: readonly CodecName[] = A
 		codec: chosen.spec.name,
 		payloadType: chosen.pt,
 		clockRate: chosen.spec.clockRate,
-		direction: directionOf(desc, m),
+		direction: directionOf(desc, m, address),
 	};
 	if (chosen.map.channels !== undefined) {
 		media.channels = chosen.map.channels;
@@ -216,23 +273,6 @@ export function selectRemoteMedia(sdp: string, allowed: readonly CodecName[] = A
 	return media;
 }
 
-function answerDirection(offered: Direction): Direction {
-	switch (offered) {
-		case 'sendonly': {
-			return 'recvonly';
-		}
-		case 'recvonly': {
-			return 'sendonly';
-		}
-		case 'inactive': {
-			return 'inactive';
-		}
-		default: {
-			return 'sendrecv';
-		}
-	}
-}
-
 function origin(local: LocalMedia): sdpTransform.SessionDescription['origin'] {
 	return {
 		username: 'confsrv',
@@ -247,6 +287,7 @@ function origin(local: LocalMedia): sdpTransform.SessionDescription['origin'] {
 /**
  * Builds our answer to `offerSdp` for the chosen media. Non-audio and extra
  * m-lines are rejected with port 0, as RFC 3264 §6 requires (same count).
+ * Its direction is answerDirection(chosen.direction, local.direction).
  */
 export function buildAnswer(offerSdp: string, chosen: RemoteMedia, local: LocalMedia): string {
 	const offer = parse(offerSdp);
@@ -275,7 +316,7 @@ export function buildAnswer(offerSdp: string, chosen: RemoteMedia, local: LocalM
 			rtp,
 			fmtp,
 			ptime: 20,
-			direction: answerDirection(chosen.direction),
+			direction: answerDirection(chosen.direction, local.direction),
 		};
 	});
 	return sdpTransform.write({
@@ -299,7 +340,8 @@ function rtpmapOf(payload: number, codec: string, rate: number, channels: number
 /**
  * Our own offer (INVITE without SDP, or calls we place): `codecs` in that
  * order (L16 stands for L16/16000 and L16/8000), then telephone-event at 8000
- * and, with opus, at 48000.
+ * and, with opus, at 48000. Direction: local.direction (default sendrecv;
+ * sendonly puts the far end on hold, inactive stops both ways).
  */
 export function buildOffer(local: LocalMedia, codecs: readonly CodecName[] = OFFER_CODECS): string {
 	const specs = codecs.flatMap((n) => SUPPORTED_CODECS.filter((c) => c.name === n));
@@ -336,7 +378,7 @@ export function buildOffer(local: LocalMedia, codecs: readonly CodecName[] = OFF
 				rtp,
 				fmtp,
 				ptime: 20,
-				direction: 'sendrecv',
+				direction: local.direction ?? 'sendrecv',
 			},
 		],
 	});

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as sdpTransform from 'sdp-transform';
 
 import { SipError } from '../../../../src/common/errors.js';
-import { OPUS_FMTP, buildAnswer, buildOffer, selectRemoteMedia, type LocalMedia } from '../../../../src/sip/sdp/index.js';
+import { OPUS_FMTP, answerDirection, buildAnswer, buildOffer, selectRemoteMedia, type Direction, type LocalMedia } from '../../../../src/sip/sdp/index.js';
 
 const LOCAL: LocalMedia = { address: '10.0.0.1', port: 30000, sessionId: 42, sessionVersion: 1 };
 
@@ -155,5 +155,82 @@ describe('SDP codec negotiation', () => {
 		assert.equal(r.codec, 'opus');
 		assert.equal(r.fmtp, 'useinbandfec=1');
 		assert.equal(r.telephoneEventClockRate, 48000);
+	});
+});
+
+/** An offer with session-level lines `session`, c= address `c` and media-level lines `media`. */
+function offerWith(opts: { c?: string; session?: string[]; media?: string[]; mediaC?: string }): string {
+	return [
+		'v=0',
+		'o=- 1 1 IN IP4 192.0.2.7',
+		's=-',
+		`c=IN IP4 ${opts.c ?? '192.0.2.7'}`,
+		't=0 0',
+		...(opts.session ?? []),
+		'm=audio 4000 RTP/AVP 0',
+		...(opts.mediaC !== undefined ? [`c=IN IP4 ${opts.mediaC}`] : []),
+		...(opts.media ?? []),
+		'',
+	].join('\r\n');
+}
+
+describe('SDP direction (RFC 3264 §5.1, §6.1, §8.4)', () => {
+	it('reads the direction at media level, else session level, else sendrecv', () => {
+		for (const d of ['sendrecv', 'sendonly', 'recvonly', 'inactive'] as const) {
+			assert.equal(selectRemoteMedia(offerWith({ media: [`a=${d}`] })).direction, d, `media ${d}`);
+			assert.equal(selectRemoteMedia(offerWith({ session: [`a=${d}`] })).direction, d, `session ${d}`);
+		}
+		assert.equal(selectRemoteMedia(offerWith({})).direction, 'sendrecv');
+		// Media level overrides session level.
+		assert.equal(selectRemoteMedia(offerWith({ session: ['a=inactive'], media: ['a=sendrecv'] })).direction, 'sendrecv');
+		assert.equal(selectRemoteMedia(offerWith({ session: ['a=sendonly'], media: ['a=recvonly'] })).direction, 'recvonly');
+	});
+
+	it('folds the old c=0.0.0.0 hold form into the direction (the far end does not receive)', () => {
+		assert.equal(selectRemoteMedia(offerWith({ c: '0.0.0.0' })).direction, 'sendonly');
+		assert.equal(selectRemoteMedia(offerWith({ c: '0.0.0.0', media: ['a=sendrecv'] })).direction, 'sendonly');
+		assert.equal(selectRemoteMedia(offerWith({ c: '0.0.0.0', media: ['a=recvonly'] })).direction, 'inactive');
+		assert.equal(selectRemoteMedia(offerWith({ c: '0.0.0.0', media: ['a=inactive'] })).direction, 'inactive');
+		// Media-level c= wins over the session's.
+		assert.equal(selectRemoteMedia(offerWith({ c: '192.0.2.7', mediaC: '0.0.0.0' })).direction, 'sendonly');
+		assert.equal(selectRemoteMedia(offerWith({ c: '0.0.0.0', mediaC: '192.0.2.8' })).direction, 'sendrecv');
+		const r = selectRemoteMedia(offerWith({ c: '0.0.0.0' }));
+		assert.equal(r.address, '0.0.0.0');
+		assert.equal(audioOf(buildAnswer(offerWith({ c: '0.0.0.0' }), r, LOCAL)).direction, 'recvonly');
+	});
+
+	it('answers with the mirrored direction, narrowed by ours', () => {
+		const table: Array<[offered: Direction, ours: Direction, answer: Direction]> = [
+			['sendrecv', 'sendrecv', 'sendrecv'],
+			['sendonly', 'sendrecv', 'recvonly'],
+			['recvonly', 'sendrecv', 'sendonly'],
+			['inactive', 'sendrecv', 'inactive'],
+			['sendrecv', 'sendonly', 'sendonly'],
+			['sendrecv', 'recvonly', 'recvonly'],
+			['sendrecv', 'inactive', 'inactive'],
+			['sendonly', 'sendonly', 'inactive'],
+			['recvonly', 'recvonly', 'inactive'],
+			['sendonly', 'recvonly', 'recvonly'],
+			['recvonly', 'sendonly', 'sendonly'],
+		];
+		for (const [offered, ours, expected] of table) {
+			assert.equal(answerDirection(offered, ours), expected, `${offered} answered by ${ours}`);
+			const sdp = offerWith({ media: [`a=${offered}`] });
+			const answer = buildAnswer(sdp, selectRemoteMedia(sdp), { ...LOCAL, direction: ours });
+			assert.equal(audioOf(answer).direction, expected, `SDP ${offered} answered by ${ours}`);
+			// And read back, as the far end would.
+			assert.equal(selectRemoteMedia(answer).direction, expected);
+		}
+		assert.equal(answerDirection('sendonly'), 'recvonly');
+	});
+
+	it('writes our direction into offers (default sendrecv)', () => {
+		assert.equal(audioOf(buildOffer(LOCAL)).direction, 'sendrecv');
+		for (const d of ['sendrecv', 'sendonly', 'recvonly', 'inactive'] as const) {
+			const sdp = buildOffer({ ...LOCAL, direction: d });
+			assert.equal(audioOf(sdp).direction, d);
+			assert.equal(selectRemoteMedia(sdp).direction, d);
+			assert.equal((sdp.match(/^a=(sendrecv|sendonly|recvonly|inactive)\r$/gm) ?? []).length, 1);
+		}
 	});
 });
