@@ -8,7 +8,9 @@ import { PcmRing } from '../mixer/ring-buffer.js';
 import type { AudioCodec } from './codecs/codec.js';
 import { canonicalCodecName, createCodec, defaultClockRate, isCodecSupported } from './codecs/index.js';
 import { Resampler } from './codecs/resample.js';
-import { DtmfReceiver } from './codecs/telephone-event.js';
+import { DtmfDeduplicator, isDtmfDigit, type DtmfEvent, type DtmfSource } from './dtmf/events.js';
+import { InbandDtmfDetector } from './dtmf/inband.js';
+import { Rfc4733Digits } from './dtmf/rfc4733.js';
 import { PromptQueue, type PlaybackHandle, type PlayOptions } from './player/queue.js';
 import type { Prompt } from './player/prompt.js';
 import type { RtpPortAllocator } from './ports.js';
@@ -25,8 +27,18 @@ import {
 } from './rtp/header.js';
 import { seqDiff } from './rtp/seq.js';
 
+/** SDP direction of our side of the stream (RFC 3264 §5.1). */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
+
 export type MediaLegEvents = {
-	/** One per key press (RFC 4733), '0'-'9', '*', '#', 'A'-'D'. */
+	/**
+	 * One per key press, whatever it came as (RFC 4733, SIP INFO through
+	 * injectDigit(), in-band tones on G.711), reported when the key is
+	 * released; the same press signalled two ways within 500 ms counts once.
+	 */
+	digit: [event: DtmfEvent];
+	/** The digit alone, emitted with every 'digit' (kept for older listeners). */
 	dtmf: [digit: string];
 	/** No RTP for rtpTimeoutMs since start() or the last packet; emitted once. */
 	rtptimeout: [];
@@ -179,7 +191,15 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	#stagingFrame: Int16Array;
 	#staged = 0;
 	readonly #rxFrame: Int16Array;
-	#dtmf = new DtmfReceiver();
+	// Digits: RFC 4733 packets as they come, in-band on G.711 decoded audio
+	// (#inband undefined for other codecs), SIP INFO through injectDigit().
+	#rfc4733: Rfc4733Digits;
+	#inband: InbandDtmfDetector | undefined;
+	readonly #dedup = new DtmfDeduplicator();
+	readonly #onRfc4733 = (digit: string, durationMs: number): void => this.#digit(digit, 'rfc4733', durationMs);
+	readonly #onInband = (digit: string, durationMs: number): void => this.#digit(digit, 'inband', durationMs);
+	#muted = false;
+	#direction: MediaDirection = 'sendrecv';
 
 	// Send path. Two packet buffers alternate because a datagram the kernel
 	// could not take at once (EAGAIN) stays queued referencing its buffer.
@@ -246,6 +266,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		this.#silence = new Int16Array(fs);
 		this.#txFrame = this.#frame;
 		this.#prompts = new PromptQueue(mixRate);
+		this.#rfc4733 = new Rfc4733Digits(this.#onRfc4733);
 		// RFC 3550 §5.1: random initial sequence number, timestamp and SSRC.
 		const rnd = randomBytes(10);
 		this.#ssrc = rnd.readUInt32BE(0);
@@ -311,6 +332,78 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	/** clock.now() of the last RTP packet from the remote, undefined before the first. */
 	get lastRtpAt(): number | undefined {
 		return this.#lastRtpAt;
+	}
+
+	/** Muted: what the caller says does not reach the room (digits are still detected, recordings still run). */
+	get muted(): boolean {
+		return this.#muted;
+	}
+
+	set muted(on: boolean) {
+		this.#muted = on === true;
+	}
+
+	/** Our side's direction; see setDirection(). */
+	get direction(): MediaDirection {
+		return this.#direction;
+	}
+
+	/**
+	 * Our side's SDP direction after an offer/answer (hold, resume):
+	 * 'recvonly' and 'inactive' stop our sending (the clock tick still runs
+	 * the mix and prompts, nothing goes out); 'sendonly' and 'inactive'
+	 * ignore what comes in (no audio to the room, no RFC 4733 or in-band
+	 * digits, no RTP timeout: a held phone may send nothing).
+	 */
+	setDirection(direction: MediaDirection): void {
+		if (!DIRECTIONS.has(direction)) {
+			throw new TypeError(`direction ${String(direction)} is not sendrecv, sendonly, recvonly or inactive`);
+		}
+		if (direction === this.#direction) {
+			return;
+		}
+		const wasReceiving = this.#receiving;
+		this.#direction = direction;
+		if (!wasReceiving && this.#receiving) {
+			// RTP is expected again: the timeout counts from now.
+			this.#since = this.#clock.now();
+		}
+		if (!this.#sending) {
+			// The next packet after resuming starts a talkspurt.
+			this.#marker = true;
+		}
+	}
+
+	get #sending(): boolean {
+		return this.#direction === 'sendrecv' || this.#direction === 'sendonly';
+	}
+
+	get #receiving(): boolean {
+		return this.#direction === 'sendrecv' || this.#direction === 'recvonly';
+	}
+
+	/**
+	 * A digit signalled outside RTP — SIP INFO (application/dtmf-relay or
+	 * application/dtmf, see parseSipInfoDtmf()) — into the same 'digit'
+	 * stream. TypeError for anything but one of 0-9 * # A-D.
+	 */
+	injectDigit(digit: string, durationMs?: number): void {
+		if (typeof digit !== 'string' || !isDtmfDigit(digit.toUpperCase())) {
+			throw new TypeError(`${JSON.stringify(digit)} is not a DTMF digit`);
+		}
+		if (this.#closed) {
+			return;
+		}
+		const ms = typeof durationMs === 'number' && durationMs > 0 && Number.isFinite(durationMs) ? durationMs : 0;
+		this.#digit(digit.toUpperCase(), 'info', ms);
+	}
+
+	#digit(digit: string, source: DtmfSource, durationMs: number): void {
+		if (!this.#dedup.accept(digit, source, this.#clock.now())) {
+			return;
+		}
+		this.safeEmit('digit', { digit, source, durationMs });
+		this.safeEmit('dtmf', digit);
 	}
 
 	/** Whether a prompt is playing (or queued) to this caller: their frames are not the shared mix then. */
@@ -413,7 +506,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		this.#tePt = telephoneEventPt ?? -1;
 		if (teClock !== this.#teClock) {
 			this.#teClock = teClock;
-			this.#dtmf = new DtmfReceiver(teClock);
+			this.#rfc4733 = new Rfc4733Digits(this.#onRfc4733, teClock);
 		}
 		if (address !== this.#sdpAddress || port !== this.#sdpPort) {
 			this.#sdpAddress = address;
@@ -452,6 +545,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		if (this.#closed || codec === undefined) {
 			return;
 		}
+		this.#rfc4733.poll(this.#clock.now());
 		const fs = this.frameSamples;
 		let src = this.fromMixer.read(this.#frame, MAX_BACKLOG) ? this.#frame : this.#silence;
 		const prompts = this.#prompts;
@@ -468,6 +562,11 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 			// Silence goes through too, so the filter's history stays continuous.
 			rs.process(src, 0, fs, this.#txFrame, 0);
 			src = this.#txFrame;
+		}
+		if (!this.#sending) {
+			// On hold from our side: the mix and prompts move on, nothing is sent.
+			this.#ts = (this.#ts + this.#tsStep) >>> 0;
+			return;
 		}
 		const pkt = this.#useB ? this.#pktB : this.#pktA;
 		const bytes = codec.encode(src, 0, this.#codecFrame, pkt, RTP_HEADER_SIZE);
@@ -527,7 +626,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		const ssrc = readSsrc(msg);
 		if (ssrc !== this.#rxSsrc) {
 			this.#rxSsrc = ssrc;
-			this.#dtmf.reset();
+			this.#rfc4733.reset();
 		} else {
 			const d = seqDiff(seq, this.#rxSeq);
 			if (d <= 0 && d > -MAX_MISORDER) {
@@ -543,12 +642,13 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		this.#packetsIn++;
 		this.#bytesIn += len;
 		const end = payloadEnd(msg, len);
+		if (this.#direction === 'sendonly' || this.#direction === 'inactive') {
+			// We said we do not receive: audio and digits are ignored.
+			return;
+		}
 		if (pt === this.#tePt) {
-			// Digits go to the call layer only; the mixer hears nothing for these packets.
-			const digit = this.#dtmf.push(readTimestamp(msg), msg, off, end - off);
-			if (digit !== '') {
-				this.safeEmit('dtmf', digit);
-			}
+			// Digits go to the call layer only; telephone-event packets are never decoded.
+			this.#rfc4733.push(readTimestamp(msg), msg, off, end - off, this.#clock.now());
 			return;
 		}
 		this.#decode(codec, msg, off, end - off);
@@ -614,6 +714,8 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		}
 		this.#codec = codec;
 		this.#codecFrame = cf;
+		// In-band DTMF only where tones survive the codec and phones rely on it: G.711.
+		this.#inband = codec.name === 'PCMU' || codec.name === 'PCMA' ? new InbandDtmfDetector(codec.sampleRate, this.#onInband) : undefined;
 		this.#tsStep = (codec.clockRate * FRAME_MS) / 1000;
 		this.#staged = 0;
 		const need = roundUp(cf + codec.decodedSamples(MAX_PACKET));
@@ -648,13 +750,23 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		let staged = this.#staged + codec.decode(msg, off, len, staging, this.#staged);
 		const cf = this.#codecFrame;
 		const rs = this.#rxResampler;
+		const inband = this.#inband;
 		while (staged >= cf) {
-			if (rs === undefined) {
-				this.#deliver(this.#stagingFrame);
-			} else {
-				rs.process(staging, 0, cf, this.#rxFrame, 0);
-				this.#deliver(this.#rxFrame);
+			let tone = this.#rfc4733.active;
+			if (inband !== undefined) {
+				inband.process(staging, 0, cf);
+				tone ||= inband.toneActive || inband.current !== '';
 			}
+			let frame = this.#stagingFrame;
+			if (rs !== undefined) {
+				rs.process(staging, 0, cf, this.#rxFrame, 0);
+				frame = this.#rxFrame;
+			}
+			if (tone) {
+				// A key being pressed is not mixed into the room (nor recorded).
+				frame.fill(0);
+			}
+			this.#deliver(frame);
 			staged -= cf;
 			if (staged > 0) {
 				staging.copyWithin(0, cf, cf + staged);
@@ -663,10 +775,12 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		this.#staged = staged;
 	}
 
-	/** One 20 ms frame of what the caller says, at the mix rate: to the recording and the mixer. */
+	/** One 20 ms frame of what the caller says, at the mix rate: to the recording and (unless muted) the mixer. */
 	#deliver(frame: Int16Array): void {
 		this.#recorder?.push(frame, 0, this.frameSamples);
-		this.toMixer.write(frame);
+		if (!this.#muted) {
+			this.toMixer.write(frame);
+		}
 	}
 
 	#armTimeout(deadline: number): void {
@@ -679,6 +793,10 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		this.#timer = undefined;
 		if (this.#closed) {
 			return;
+		}
+		if (!this.#receiving) {
+			// Held: no RTP is expected; check again a period later.
+			this.#since = this.#clock.now();
 		}
 		const last = this.#lastRtpAt !== undefined && this.#lastRtpAt > this.#since ? this.#lastRtpAt : this.#since;
 		const deadline = last + this.#rtpTimeoutMs;

@@ -4,14 +4,17 @@
  * the audio (G.711 legs whose phone sends neither).
  */
 
-export type DtmfSource = 'rfc4733' | 'sip-info' | 'inband';
+export type DtmfSource = 'rfc4733' | 'info' | 'inband';
 
 export interface DtmfEvent {
 	/** '0'-'9', '*', '#', 'A'-'D'. */
 	digit: string;
 	source: DtmfSource;
-	/** Key press length when the source says (SIP INFO Duration, RFC 4733 end packet). */
-	durationMs?: number;
+	/**
+	 * Key press length: the RFC 4733 event duration, the in-band tone's
+	 * length, the SIP INFO Duration; 0 when the source did not say.
+	 */
+	durationMs: number;
 }
 
 /** The 16 DTMF digits in RFC 4733 event-code order (0-9, 10 = '*', 11 = '#', 12-15 = A-D). */

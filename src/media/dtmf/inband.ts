@@ -77,8 +77,19 @@ export class InbandDtmfDetector {
 	#current = '';
 	#misses = 0;
 	#lastBlock = '';
+	/** Blocks analysed; first and last block of the digit held, for its length. */
+	#block = 0;
+	#firstBlock = 0;
+	#lastMatch = 0;
+	readonly #onEnd: ((digit: string, durationMs: number) => void) | undefined;
 
-	constructor(sampleRate = 8000) {
+	/**
+	 * `onEnd`, if given, is called once per digit when its tone stops (after
+	 * GAP_BLOCKS blocks without it) with the tone's length in ms; process()
+	 * still returns the digit as soon as it is confirmed.
+	 */
+	constructor(sampleRate = 8000, onEnd?: (digit: string, durationMs: number) => void) {
+		this.#onEnd = onEnd;
 		if (!Number.isInteger(sampleRate) || sampleRate < 4000 || sampleRate > 96000) {
 			throw new RangeError(`sampleRate ${sampleRate} must be an integer in [4000, 96000]`);
 		}
@@ -243,8 +254,14 @@ export class InbandDtmfDetector {
 		return KEYPAD[r * 4 + (c - 4)]!;
 	}
 
+	/** The digit whose tone is held now (confirmed, not yet ended), or ''. */
+	get current(): string {
+		return this.#current;
+	}
+
 	/** Duration and gap rules over successive block results. */
 	#track(digit: string): string {
+		const block = ++this.#block;
 		if (digit !== '' && digit === this.#candidate) {
 			this.#hits++;
 		} else {
@@ -254,15 +271,24 @@ export class InbandDtmfDetector {
 		if (this.#current !== '') {
 			if (digit === this.#current) {
 				this.#misses = 0;
-			} else if (++this.#misses >= GAP_BLOCKS) {
-				this.#current = '';
+				this.#lastMatch = block;
+			} else if (++this.#misses >= GAP_BLOCKS || (digit !== '' && this.#hits >= MIN_BLOCKS)) {
+				this.#endCurrent();
 			}
 		}
 		if (digit !== '' && this.#hits >= MIN_BLOCKS && digit !== this.#current) {
 			this.#current = digit;
 			this.#misses = 0;
+			this.#firstBlock = block - this.#hits + 1;
+			this.#lastMatch = block;
 			return digit;
 		}
 		return '';
+	}
+
+	#endCurrent(): void {
+		const digit = this.#current;
+		this.#current = '';
+		this.#onEnd?.(digit, ((this.#lastMatch - this.#firstBlock + 1) * this.blockSize * 1000) / this.sampleRate);
 	}
 }

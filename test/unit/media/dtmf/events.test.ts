@@ -61,8 +61,8 @@ describe('parseSipInfoDtmf', () => {
 	it('gives values that fit the typed event', () => {
 		const parsed = parseSipInfoDtmf('application/dtmf-relay', 'Signal=4\r\nDuration=90');
 		assert.ok(parsed !== null);
-		const event: DtmfEvent = { ...parsed, source: 'sip-info' };
-		assert.deepEqual(event, { digit: '4', durationMs: 90, source: 'sip-info' });
+		const event: DtmfEvent = { digit: parsed.digit, durationMs: parsed.durationMs ?? 0, source: 'info' };
+		assert.deepEqual(event, { digit: '4', durationMs: 90, source: 'info' });
 		assert.ok(isDtmfDigit(event.digit));
 		assert.equal(isDtmfDigit('x'), false);
 		assert.equal(isDtmfDigit('12'), false);
@@ -92,7 +92,7 @@ describe('DtmfDeduplicator', () => {
 
 	it('lets the other source through after the window', () => {
 		const d = new DtmfDeduplicator(300);
-		assert.equal(d.accept('1', 'sip-info', 0), true);
+		assert.equal(d.accept('1', 'info', 0), true);
 		assert.equal(d.accept('1', 'inband', 300), true);
 		d.reset();
 		assert.equal(d.accept('1', 'rfc4733', 310), true);
