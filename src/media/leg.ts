@@ -9,7 +9,10 @@ import type { AudioCodec } from './codecs/codec.js';
 import { canonicalCodecName, createCodec, defaultClockRate, isCodecSupported } from './codecs/index.js';
 import { Resampler } from './codecs/resample.js';
 import { DtmfReceiver } from './codecs/telephone-event.js';
+import { PromptQueue, type PlaybackHandle, type PlayOptions } from './player/queue.js';
+import type { Prompt } from './player/prompt.js';
 import type { RtpPortAllocator } from './ports.js';
+import { Recorder, type RecordOptions, type RecordingHandle } from './recorder/recorder.js';
 import {
 	RTP_HEADER_SIZE,
 	isRtcp,
@@ -192,6 +195,10 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	readonly #ssrc: number;
 	#marker = true;
 
+	// Prompts this caller hears on top of the mix; the recording of what they say.
+	readonly #prompts: PromptQueue;
+	#recorder: Recorder | undefined;
+
 	// RTP timeout.
 	#timer: TimerHandle | undefined;
 	#since = 0;
@@ -238,6 +245,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		this.#frame = new Int16Array(fs);
 		this.#silence = new Int16Array(fs);
 		this.#txFrame = this.#frame;
+		this.#prompts = new PromptQueue(mixRate);
 		// RFC 3550 §5.1: random initial sequence number, timestamp and SSRC.
 		const rnd = randomBytes(10);
 		this.#ssrc = rnd.readUInt32BE(0);
@@ -303,6 +311,60 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 	/** clock.now() of the last RTP packet from the remote, undefined before the first. */
 	get lastRtpAt(): number | undefined {
 		return this.#lastRtpAt;
+	}
+
+	/** Whether a prompt is playing (or queued) to this caller: their frames are not the shared mix then. */
+	get playing(): boolean {
+		return this.#prompts.active;
+	}
+
+	/** Whether a recording of this caller is running. */
+	get recording(): boolean {
+		return this.#recorder !== undefined;
+	}
+
+	/**
+	 * Plays a prompt to this caller, mixed (saturating) on top of whatever
+	 * the mixer sends them, or alone when the leg is in no room (IVR before
+	 * joining). The prompt is converted to the mix rate once (cached on the
+	 * Prompt). Audio advances on the send tick, so the leg must be on the
+	 * MediaClock. 'queue' plays after what is playing; 'interrupt' ends it.
+	 */
+	play(prompt: Prompt, opts: PlayOptions = {}): PlaybackHandle {
+		if (this.#closed) {
+			throw new InvalidStateError('media leg closed');
+		}
+		return this.#prompts.play(prompt, opts);
+	}
+
+	/** Stops every prompt playing or queued to this caller. */
+	stopPlayback(): void {
+		this.#prompts.stop();
+	}
+
+	/**
+	 * Records what this caller says (their decoded audio at the mix rate,
+	 * before mute, without in-band DTMF tones) to a WAV file: a name
+	 * announcement, a voicemail. One recording at a time per leg; the leg
+	 * does not need to be in a room.
+	 */
+	record(opts: RecordOptions): RecordingHandle {
+		if (this.#closed) {
+			throw new InvalidStateError('media leg closed');
+		}
+		if (this.#recorder !== undefined) {
+			throw new InvalidStateError('this leg is already recording');
+		}
+		const rec = new Recorder(opts, this.mixRate);
+		rec.onStop = () => {
+			if (this.#recorder === rec) {
+				this.#recorder = undefined;
+			}
+		};
+		if (!rec.stopped) {
+			this.#recorder = rec;
+		}
+		return rec;
 	}
 
 	/**
@@ -392,6 +454,15 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		}
 		const fs = this.frameSamples;
 		let src = this.fromMixer.read(this.#frame, MAX_BACKLOG) ? this.#frame : this.#silence;
+		const prompts = this.#prompts;
+		if (prompts.active) {
+			if (src === this.#frame) {
+				prompts.mixInto(src, 0, fs);
+			} else {
+				prompts.readInto(this.#frame, 0, fs);
+				src = this.#frame;
+			}
+		}
 		const rs = this.#txResampler;
 		if (rs !== undefined) {
 			// Silence goes through too, so the filter's history stays continuous.
@@ -489,6 +560,8 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 			return;
 		}
 		this.#closed = true;
+		this.#prompts.close();
+		this.#recorder?.close();
 		this.#timer?.cancel();
 		this.#timer = undefined;
 		try {
@@ -577,10 +650,10 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 		const rs = this.#rxResampler;
 		while (staged >= cf) {
 			if (rs === undefined) {
-				this.toMixer.write(this.#stagingFrame);
+				this.#deliver(this.#stagingFrame);
 			} else {
 				rs.process(staging, 0, cf, this.#rxFrame, 0);
-				this.toMixer.write(this.#rxFrame);
+				this.#deliver(this.#rxFrame);
 			}
 			staged -= cf;
 			if (staged > 0) {
@@ -588,6 +661,12 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 			}
 		}
 		this.#staged = staged;
+	}
+
+	/** One 20 ms frame of what the caller says, at the mix rate: to the recording and the mixer. */
+	#deliver(frame: Int16Array): void {
+		this.#recorder?.push(frame, 0, this.frameSamples);
+		this.toMixer.write(frame);
 	}
 
 	#armTimeout(deadline: number): void {

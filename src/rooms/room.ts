@@ -22,6 +22,11 @@ export interface ParticipantInfo {
 export interface Participant extends ParticipantInfo {
 	/** leg → mixer (what the caller says) and mixer → leg (what they hear). */
 	rings: { input: PcmRing; output: PcmRing };
+	/**
+	 * A room-level player or recorder, not a caller: in the mix, but not in
+	 * participants(), size or the joined/left events.
+	 */
+	hidden?: boolean;
 }
 
 export type RoomEvents = {
@@ -62,9 +67,12 @@ export class Room extends TypedEmitter<RoomEvents> {
 		return this.#closed;
 	}
 
+	/** Callers in the room (hidden players and recorders not counted). */
 	get size(): number {
-		return this.#participants.size;
+		return this.#participants.size - this.#hiddenCount;
 	}
+
+	#hiddenCount = 0;
 
 	/** Frame size legs must use for this room's rings (20 ms). */
 	get frameSamples(): number {
@@ -72,7 +80,13 @@ export class Room extends TypedEmitter<RoomEvents> {
 	}
 
 	participants(): ParticipantInfo[] {
-		return [...this.#participants.values()].map(({ rings: _rings, ...info }) => info);
+		const out: ParticipantInfo[] = [];
+		for (const p of this.#participants.values()) {
+			if (p.hidden !== true) {
+				out.push({ id: p.id, displayName: p.displayName, callId: p.callId, joinedAt: p.joinedAt });
+			}
+		}
+		return out;
 	}
 
 	#serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -92,8 +106,12 @@ export class Room extends TypedEmitter<RoomEvents> {
 			}
 			await this.#mixer.addParticipant(this.id, p.id, p.rings);
 			this.#participants.set(p.id, p);
+			if (p.hidden === true) {
+				this.#hiddenCount++;
+				return;
+			}
 			const info: ParticipantInfo = { id: p.id, displayName: p.displayName, callId: p.callId, joinedAt: p.joinedAt };
-			this.#log.info({ participant: p.id, caller: p.displayName, size: this.#participants.size }, 'participant joined');
+			this.#log.info({ participant: p.id, caller: p.displayName, size: this.size }, 'participant joined');
 			this.safeEmit('participantjoined', info);
 		});
 	}
@@ -105,8 +123,19 @@ export class Room extends TypedEmitter<RoomEvents> {
 				return;
 			}
 			this.#participants.delete(participantId);
+			if (p.hidden === true) {
+				this.#hiddenCount--;
+				if (this.#mixerOpen) {
+					await this.#mixer.removeParticipant(this.id, participantId);
+					if (this.#participants.size === 0) {
+						this.#mixerOpen = false;
+						await this.#mixer.closeRoom(this.id);
+					}
+				}
+				return;
+			}
 			const seconds = Math.round((Date.now() - p.joinedAt.getTime()) / 1000);
-			this.#log.info({ participant: p.id, caller: p.displayName, size: this.#participants.size, seconds }, 'participant left');
+			this.#log.info({ participant: p.id, caller: p.displayName, size: this.size, seconds }, 'participant left');
 			try {
 				if (this.#mixerOpen) {
 					await this.#mixer.removeParticipant(this.id, participantId);
@@ -129,6 +158,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 			}
 			this.#closed = true;
 			this.#participants.clear();
+			this.#hiddenCount = 0;
 			if (this.#mixerOpen) {
 				this.#mixerOpen = false;
 				await this.#mixer.closeRoom(this.id).catch(() => undefined);
