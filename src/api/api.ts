@@ -22,6 +22,8 @@ import {
 } from '../store/index.js';
 import { HTTP_STATUS, LiveUnavailableError, ParticipantNotFoundError, RoomNotLiveError, UnauthorizedError, WhitelistEntryNotFoundError } from './errors.js';
 import type { LiveView } from './live.js';
+import { callRoutes, type CallControl } from './calls.js';
+import type { VoicemailService } from '../voicemail/service.js';
 import {
 	noQuery,
 	participantOut,
@@ -50,6 +52,10 @@ export interface ApiOptions {
 	logger?: FastifyBaseLogger;
 	/** Largest request body in bytes. Default 64 KiB. */
 	bodyLimit?: number;
+	/** Live calls for /calls (originate, list, hang up); without it those routes answer 503. */
+	calls?: CallControl;
+	/** Stored voicemail for /voicemail; without it those routes answer 503. */
+	voicemail?: VoicemailService;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -227,6 +233,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
 
 	app.register(
 		async (api) => {
+			await api.register(callRoutes, { calls: options.calls, voicemail: options.voicemail });
+
 			// Rooms.
 			api.get('/rooms', { schema: { querystring: revealQuery, response: { 200: { type: 'object', properties: { rooms: { type: 'array', items: roomOut } } } } } }, async (req: FastifyRequest<RoomRoute>) => ({
 				rooms: store.rooms.list().map((r) => roomView(r, reveal(req))),

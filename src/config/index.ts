@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../common/errors.js';
 import { ha1ForAllAlgorithms } from '../sip/auth/index.js';
+import { defaultTransferConfig, defaultVoicemailConfig, validateTransferConfig, validateVoicemailConfig, type TransferConfig, type VoicemailConfig } from '../transfer/config.js';
 
 /**
  * Server configuration. Every key has an embedded default so `npm start` runs
@@ -99,6 +100,10 @@ export interface Config {
 		sampleRate: number;
 	};
 	rooms: RoomConfig[];
+	/** Call transfer by keypad and its failure policies (src/transfer/config.ts documents each key). */
+	transfer: TransferConfig;
+	/** Voicemail messages left by clients whose transfer failed. */
+	voicemail: VoicemailConfig;
 }
 
 export type DeepPartial<T> = {
@@ -139,6 +144,8 @@ export const defaultConfig: Config = {
 		sampleRate: 8000,
 	},
 	rooms: [{ name: 'Demo room', number: '1000' }],
+	transfer: defaultTransferConfig(),
+	voicemail: defaultVoicemailConfig(),
 };
 
 const SAMPLE_RATES = new Set([8000, 16000, 48000]);
@@ -241,6 +248,8 @@ export function validateConfig(c: Config): Config {
 			);
 		}
 	});
+	validateTransferConfig(c.transfer);
+	validateVoicemailConfig(c.voicemail);
 	return c;
 }
 

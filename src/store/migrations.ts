@@ -94,6 +94,25 @@ CREATE TABLE registrations (
 CREATE INDEX registrations_expires ON registrations (expires_at);
 `,
 	},
+	{
+		version: 3,
+		name: 'voicemail',
+		sql: `
+CREATE TABLE voicemail_messages (
+	id          INTEGER PRIMARY KEY,
+	mailbox     TEXT    NOT NULL,
+	caller      TEXT    NOT NULL DEFAULT '',
+	called      TEXT    NOT NULL DEFAULT '',
+	file        TEXT    NOT NULL,
+	sample_rate INTEGER NOT NULL CHECK (sample_rate > 0),
+	duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+	reason      TEXT    NOT NULL DEFAULT '',
+	heard       INTEGER NOT NULL DEFAULT 0 CHECK (heard IN (0, 1)),
+	created_at  INTEGER NOT NULL
+);
+CREATE INDEX voicemail_mailbox ON voicemail_messages (mailbox, created_at);
+`,
+	},
 ];
 
 /** The newest schema version this code knows. */

@@ -60,6 +60,11 @@ export class Store extends TypedEmitter<StoreEvents> {
 		this.registrations = new RegistrationRepository(ctx);
 	}
 
+	/** @internal The connection, for repositories of features outside src/store (src/voicemail). */
+	get database(): Database.Database {
+		return this.#db;
+	}
+
 	get open(): boolean {
 		return this.#db.open;
 	}
